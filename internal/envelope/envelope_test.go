@@ -1,0 +1,45 @@
+package envelope
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestParseLengths(t *testing.T) {
+	for _, alg := range []Algorithm{AES256GCM, XChaCha20Poly1305} {
+		min := SealedLen(alg, 0)
+		b := AppendHeader(nil, alg)
+		b = append(b, make([]byte, min-HeaderSize)...)
+		env, err := Parse(b)
+		if err != nil {
+			t.Fatalf("alg %d: minimal envelope: %v", alg, err)
+		}
+		if len(env.Nonce) != alg.NonceSize() || len(env.Ciphertext) != TagSize {
+			t.Fatalf("alg %d: split %d/%d", alg, len(env.Nonce), len(env.Ciphertext))
+		}
+		for n := 0; n < min; n++ {
+			if _, err := Parse(b[:n]); err == nil {
+				t.Fatalf("alg %d: truncated to %d parsed", alg, n)
+			}
+		}
+	}
+}
+
+func TestTextRoundTrip(t *testing.T) {
+	bin := AppendHeader(nil, AES256GCM)
+	bin = append(bin, bytes.Repeat([]byte{0xfe}, 40)...)
+	text := AppendText(nil, bin)
+	if len(text) != TextLen(len(bin)) {
+		t.Fatalf("TextLen %d, got %d", TextLen(len(bin)), len(text))
+	}
+	back, err := DecodeText(nil, string(text))
+	if err != nil || !bytes.Equal(back, bin) {
+		t.Fatalf("round trip: %v", err)
+	}
+	if _, err := DecodeText(nil, "pd1:***"); err != ErrTextPayload {
+		t.Fatalf("bad payload: %v", err)
+	}
+	if _, err := DecodeText(nil, "xx1:AAAA"); err != ErrTextPrefix {
+		t.Fatalf("bad prefix: %v", err)
+	}
+}

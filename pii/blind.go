@@ -1,0 +1,145 @@
+package pii
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"fmt"
+	"hash"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/personaldata/personaldata"
+)
+
+// Normalizer maps equivalent spellings of a value to one form before it is
+// indexed or pseudonymised, so that "Jan@Example.COM " and "jan@example.com"
+// match.
+type Normalizer func(string) string
+
+// NormalizeEmail trims spaces and lower-cases an e-mail address. It does not
+// remove dots or +tags: whether those matter is the mail provider's rule.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// NormalizePhone keeps the digits of a phone number and a leading '+'; "00"
+// as an international prefix becomes '+'. Numbers without a country code
+// are left as their digits: the library does not guess the country.
+func NormalizePhone(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && b.Len() == 0:
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	if strings.HasPrefix(out, "00") {
+		out = "+" + out[2:]
+	}
+	return out
+}
+
+// NormalizeLower trims spaces and lower-cases with Unicode rules.
+func NormalizeLower(s string) string {
+	return strings.Map(unicode.ToLower, strings.TrimSpace(s))
+}
+
+func normalizer(name string) Normalizer {
+	switch name {
+	case "email":
+		return NormalizeEmail
+	case "phone":
+		return NormalizePhone
+	case "lower":
+		return NormalizeLower
+	}
+	return nil
+}
+
+// Indexer computes blind indexes: keyed HMAC-SHA256 digests of a normalised
+// value, for equality look-ups on encrypted fields ("find the account with
+// this e-mail address") without decrypting. An index is bound to a
+// category, so equal values in different categories get different indexes.
+//
+// Blind indexes survive crypto-shredding: erasing a subject must delete or
+// overwrite them, and [Fields] lists where they are. It is safe for
+// concurrent use.
+type Indexer struct {
+	pool sync.Pool // of hash.Hash
+}
+
+// NewIndexer returns an Indexer keyed by key (32 bytes). The key is not
+// retained outside the HMAC state.
+func NewIndexer(key []byte) (*Indexer, error) {
+	if len(key) != 32 {
+		return nil, fmt.Errorf("%w: index key must be 32 bytes, got %d", ErrInvalidKey, len(key))
+	}
+	k := append([]byte(nil), key...)
+	ix := &Indexer{}
+	ix.pool.New = func() any { return hmac.New(sha256.New, k) }
+	return ix, nil
+}
+
+// String names the type without revealing the key.
+func (ix *Indexer) String() string { return "pii.Indexer" }
+
+func (ix *Indexer) sum(domain string, category personaldata.Category, value string) []byte {
+	h := ix.pool.Get().(hash.Hash)
+	h.Reset()
+	h.Write([]byte(domain))
+	h.Write([]byte{byte(len(category))})
+	h.Write([]byte(category))
+	h.Write([]byte(value))
+	sum := h.Sum(make([]byte, 0, sha256.Size))
+	ix.pool.Put(h)
+	return sum
+}
+
+// Index returns the blind index of value in category, after normalising it
+// with n (nil: the value as is): 43 characters of base64url.
+func (ix *Indexer) Index(category personaldata.Category, n Normalizer, value string) string {
+	if n != nil {
+		value = n(value)
+	}
+	return base64.RawURLEncoding.EncodeToString(ix.sum("personaldata/index/1", category, value))
+}
+
+// Pseudonymizer replaces identifiers with stable keyed pseudonyms, for
+// statistics and analytics that must not reveal who is who: the same input
+// always gives the same pseudonym under one key, and without the key a
+// pseudonym cannot be traced back or recomputed from a guess. Destroying
+// the key turns pseudonymous data into anonymous data.
+//
+// Pseudonyms are not encryption: they cannot be reversed, even with the
+// key. It is safe for concurrent use.
+type Pseudonymizer struct {
+	ix *Indexer
+}
+
+// NewPseudonymizer returns a Pseudonymizer keyed by key (32 bytes). Use a
+// key of its own, not the index key: a pseudonym must not match an index.
+func NewPseudonymizer(key []byte) (*Pseudonymizer, error) {
+	ix, err := NewIndexer(key)
+	if err != nil {
+		return nil, err
+	}
+	return &Pseudonymizer{ix: ix}, nil
+}
+
+// String names the type without revealing the key.
+func (ps *Pseudonymizer) String() string { return "pii.Pseudonymizer" }
+
+var pseudoEnc = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// Pseudonym returns the pseudonym of value in domain (a category such as
+// "email", or a study such as "stats-2026"): 26 lower-case base32
+// characters (128 bits). Different domains give unrelated pseudonyms.
+func (ps *Pseudonymizer) Pseudonym(domain personaldata.Category, value string) string {
+	sum := ps.ix.sum("personaldata/pseudonym/1", domain, value)
+	return strings.ToLower(pseudoEnc.EncodeToString(sum[:16]))
+}

@@ -1,0 +1,165 @@
+package pii
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/envelope"
+)
+
+// keyEntry is an unwrapped data key, ready to use. The raw key bytes are not
+// kept: only the AEADs built from them.
+type keyEntry struct {
+	ref     KeyRef
+	gcm     cipher.AEAD
+	xc      cipher.AEAD
+	expires time.Time
+
+	prev, next *keyEntry // LRU list, guarded by keyCache.mu
+}
+
+func newKeyEntry(ref KeyRef, dek []byte) (*keyEntry, error) {
+	if len(dek) != 32 {
+		return nil, ErrInvalidKey
+	}
+	block, err := aes.NewCipher(dek)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	xc, err := chacha20poly1305.NewX(dek)
+	if err != nil {
+		return nil, err
+	}
+	return &keyEntry{ref: ref, gcm: gcm, xc: xc}, nil
+}
+
+func (e *keyEntry) aead(alg envelope.Algorithm) cipher.AEAD {
+	if alg == envelope.XChaCha20Poly1305 {
+		return e.xc
+	}
+	return e.gcm
+}
+
+// keyCache is a bounded LRU of ready keys with a time to live.
+type keyCache struct {
+	mu    sync.Mutex
+	max   int
+	ttl   time.Duration
+	items map[KeyRef]*keyEntry
+	head  keyEntry // sentinel: head.next is the most recently used
+	// gen counts evictions. A key loaded from the store is cached only if
+	// no eviction happened since the load began, so a Forget racing with a
+	// load never leaves the shredded key cached.
+	gen uint64
+}
+
+// generation returns the eviction count, to pass to put.
+func (c *keyCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func newKeyCache(max int, ttl time.Duration) *keyCache {
+	c := &keyCache{max: max, ttl: ttl, items: make(map[KeyRef]*keyEntry)}
+	c.head.next, c.head.prev = &c.head, &c.head
+	return c
+}
+
+func (c *keyCache) unlink(e *keyEntry) {
+	e.prev.next, e.next.prev = e.next, e.prev
+	e.prev, e.next = nil, nil
+}
+
+func (c *keyCache) pushFront(e *keyEntry) {
+	e.next, e.prev = c.head.next, &c.head
+	c.head.next.prev = e
+	c.head.next = e
+}
+
+func (c *keyCache) get(ref KeyRef, now time.Time) *keyEntry {
+	if c.max <= 0 {
+		return nil
+	}
+	c.mu.Lock()
+	e := c.items[ref]
+	if e != nil {
+		if now.After(e.expires) {
+			c.unlink(e)
+			delete(c.items, ref)
+			e = nil
+		} else if c.head.next != e {
+			c.unlink(e)
+			c.pushFront(e)
+		}
+	}
+	c.mu.Unlock()
+	return e
+}
+
+func (c *keyCache) put(e *keyEntry, now time.Time, gen uint64) {
+	if c.max <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if old := c.items[e.ref]; old != nil {
+		c.unlink(old)
+	}
+	e.expires = now.Add(c.ttl)
+	c.items[e.ref] = e
+	c.pushFront(e)
+	for len(c.items) > c.max {
+		last := c.head.prev
+		c.unlink(last)
+		delete(c.items, last.ref)
+	}
+}
+
+// evict drops the keys of subject in scopes, or in every scope if scopes is empty.
+func (c *keyCache) evict(subject personaldata.SubjectID, scopes []personaldata.Scope) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if len(scopes) > 0 {
+		for _, sc := range scopes {
+			if e := c.items[KeyRef{subject, sc}]; e != nil {
+				c.unlink(e)
+				delete(c.items, e.ref)
+			}
+		}
+		return
+	}
+	for ref, e := range c.items {
+		if ref.Subject == subject {
+			c.unlink(e)
+			delete(c.items, ref)
+		}
+	}
+}
+
+func (c *keyCache) purge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.items)
+	c.head.next, c.head.prev = &c.head, &c.head
+}
+
+func (c *keyCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.items)
+}
