@@ -1,0 +1,413 @@
+package consent
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/personaldata/personaldata"
+)
+
+// Reason is the machine-readable ground of a [Decision].
+type Reason string
+
+// The reasons. Each names the rule that decided; see the table in the
+// package documentation.
+const (
+	ReasonGranted              Reason = "granted"                // a grant in force
+	ReasonNoConsent            Reason = "no-consent"             // opt-in purpose, no grant
+	ReasonWithdrawn            Reason = "withdrawn"              // consent withdrawn
+	ReasonExpired              Reason = "expired"                // the grant expired
+	ReasonFreshConsentRequired Reason = "fresh-consent-required" // a later notice version requires fresh consent
+	ReasonGuardianRequired     Reason = "guardian-required"      // the only grant came from a child without a guardian
+	ReasonObjected             Reason = "objected"               // the subject objected
+	ReasonPrivacySignal        Reason = "privacy-signal"         // a browser privacy signal opted out, no explicit choice before it
+	ReasonRestricted           Reason = "restricted"             // processing restricted (GDPR Art. 18)
+	ReasonErased               Reason = "erased"                 // the subject was erased
+	ReasonContract             Reason = "contract"               // contract basis, no choice
+	ReasonLegalObligation      Reason = "legal-obligation"       // legal obligation basis, no choice
+	ReasonVitalInterests       Reason = "vital-interests"        // vital interests basis, no choice
+	ReasonPublicTask           Reason = "public-task"            // public task basis, no objection
+	ReasonLegitimateInterests  Reason = "legitimate-interests"   // legitimate interests basis, no objection
+	ReasonNotGranted           Reason = "not-granted"            // opt-in purpose on another basis, no grant
+	ReasonUnknownSubject       Reason = "unknown-subject"        // the ledger has no events of the subject
+	ReasonBeforePurpose        Reason = "before-purpose"         // the purpose did not exist yet
+)
+
+// A Decision answers whether a subject's data may be processed for a
+// purpose at a time, and why. It is a plain value, safe to share.
+type Decision struct {
+	Allowed bool
+	Subject personaldata.SubjectID
+	Purpose PurposeID
+	At      time.Time
+	Basis   personaldata.LegalBasis
+	Reason  Reason
+	// EventID is the event the decision rests on; zero if none.
+	EventID ulid.ULID
+	// NoticeVersion is the notice version of that event, if any.
+	NoticeVersion string
+	// Until, if not zero, is when the decision changes by itself: the
+	// grant's expiry, or a notice version requiring fresh consent taking
+	// effect.
+	Until time.Time
+}
+
+// entry is an event in the decision index.
+type entry struct {
+	eff       int64
+	expires   int64 // 0: never
+	noticeEff int64 // effective time of the notice shown, or eff
+	seq       uint64
+	id        ulid.ULID
+	notice    string
+	typ       EventType
+	method    Method
+	actor     Actor
+	minor     bool
+}
+
+type timeline struct {
+	purpose PurposeID
+	entries []entry // sorted by (eff, seq)
+}
+
+// subjectState is the immutable materialised state of one subject; writers
+// replace it (copy on write).
+type subjectState struct {
+	seq      uint64
+	head     [32]byte
+	erased   bool
+	broken   *ChainError
+	subj     []entry // restrictions without purpose and erasure
+	purposes []timeline
+}
+
+func insertEntry(list []entry, e entry) []entry {
+	i := len(list)
+	for i > 0 && list[i-1].eff > e.eff {
+		i--
+	}
+	out := make([]entry, 0, len(list)+1)
+	out = append(out, list[:i]...)
+	out = append(out, e)
+	return append(out, list[i:]...)
+}
+
+// with returns a copy of st with evs applied.
+func (st *subjectState) with(evs []Event, reg *registry) *subjectState {
+	n := &subjectState{seq: st.seq, head: st.head, erased: st.erased, subj: st.subj, purposes: slices.Clone(st.purposes)}
+	for i := range evs {
+		e := &evs[i]
+		en := entry{
+			eff: e.EffectiveAt.UnixNano(), seq: e.Seq, id: e.ID, notice: e.NoticeVersion,
+			typ: e.Type, method: e.Method, actor: e.Actor, minor: e.Minor,
+		}
+		en.noticeEff = en.eff
+		if nv := reg.byVer[e.NoticeVersion]; nv != nil {
+			en.noticeEff = nv.EffectiveAt.UnixNano()
+		}
+		if !e.ExpiresAt.IsZero() {
+			en.expires = e.ExpiresAt.UnixNano()
+		}
+		n.seq, n.head = e.Seq, e.Hash
+		if e.Type == EventErase {
+			n.erased = true
+		}
+		if e.Purpose == "" {
+			n.subj = insertEntry(n.subj, en)
+			continue
+		}
+		found := false
+		for j := range n.purposes {
+			if n.purposes[j].purpose == e.Purpose {
+				n.purposes[j].entries = insertEntry(n.purposes[j].entries, en)
+				found = true
+				break
+			}
+		}
+		if !found {
+			n.purposes = append(n.purposes, timeline{purpose: e.Purpose, entries: []entry{en}})
+		}
+	}
+	return n
+}
+
+// upto returns the number of entries with eff <= t (binary search).
+func upto(list []entry, t int64) int {
+	lo, hi := 0, len(list)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if list[m].eff <= t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// restrictedAt reports whether the last restriction event in list at or
+// before t restricts.
+func restrictedAt(list []entry, t int64) (bool, *entry) {
+	for i := upto(list, t) - 1; i >= 0; i-- {
+		switch list[i].typ {
+		case EventRestrict:
+			return true, &list[i]
+		case EventLiftRestriction:
+			return false, nil
+		}
+	}
+	return false, nil
+}
+
+// Decide answers whether subject's data may be processed for purpose at
+// time at, and why. It reads only the in-memory index. It returns an error
+// for an unknown purpose, a subject whose stored chain is broken, or a
+// closed ledger; an unknown subject is a Decision with Allowed false and
+// [ReasonUnknownSubject].
+func (l *Ledger) Decide(ctx context.Context, subject personaldata.SubjectID, purpose PurposeID, at time.Time) (Decision, error) {
+	if l.closed.Load() {
+		return Decision{}, ErrClosed
+	}
+	p := l.reg.Load().purposes[purpose]
+	if p == nil {
+		return Decision{}, fmt.Errorf("consent: decide: %w: %q", ErrUnknownPurpose, purpose)
+	}
+	d := Decision{Subject: subject, Purpose: purpose, At: at, Basis: p.Basis}
+	st := l.state(subject)
+	if st != nil && st.broken != nil {
+		return Decision{}, fmt.Errorf("consent: decide: %w", st.broken)
+	}
+	evaluate(&d, p, st, at.UnixNano())
+	return d, nil
+}
+
+// Filter yields the subjects of subjects that may be processed for purpose
+// at time at, in order. An unknown purpose, a closed ledger, a done ctx or a
+// subject whose chain is broken is yielded as an error; iteration stops
+// after an error of the first three kinds, and goes on after a broken
+// subject. Filter reads only the in-memory index.
+func (l *Ledger) Filter(ctx context.Context, purpose PurposeID, subjects iter.Seq[personaldata.SubjectID], at time.Time) iter.Seq2[personaldata.SubjectID, error] {
+	return func(yield func(personaldata.SubjectID, error) bool) {
+		if l.closed.Load() {
+			yield("", ErrClosed)
+			return
+		}
+		p := l.reg.Load().purposes[purpose]
+		if p == nil {
+			yield("", fmt.Errorf("consent: filter: %w: %q", ErrUnknownPurpose, purpose))
+			return
+		}
+		t := at.UnixNano()
+		var d Decision
+		n := 0
+		for subject := range subjects {
+			if n++; n&1023 == 0 {
+				if err := ctx.Err(); err != nil {
+					yield("", err)
+					return
+				}
+			}
+			st := l.state(subject)
+			if st != nil && st.broken != nil {
+				if !yield(subject, fmt.Errorf("consent: filter: %w", st.broken)) {
+					return
+				}
+				continue
+			}
+			d.Allowed = false
+			evaluate(&d, p, st, t)
+			if d.Allowed && !yield(subject, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (d *Decision) rest(e *entry, r Reason, allowed bool) {
+	d.Allowed, d.Reason = allowed, r
+	if e != nil {
+		d.EventID, d.NoticeVersion = e.id, e.notice
+	} else {
+		d.EventID, d.NoticeVersion = ulid.ULID{}, ""
+	}
+	d.Until = time.Time{}
+}
+
+// evaluate fills d for purpose p and state st at t.
+func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
+	if st == nil || st.seq == 0 {
+		d.rest(nil, ReasonUnknownSubject, false)
+		return
+	}
+	if t < p.since {
+		d.rest(nil, ReasonBeforePurpose, false)
+		return
+	}
+	if len(st.subj) > 0 {
+		for i := upto(st.subj, t) - 1; i >= 0; i-- {
+			if st.subj[i].typ == EventErase && p.Basis != personaldata.LegalObligation {
+				d.rest(&st.subj[i], ReasonErased, false)
+				return
+			}
+		}
+		if r, e := restrictedAt(st.subj, t); r {
+			d.rest(e, ReasonRestricted, false)
+			return
+		}
+	}
+	var list []entry
+	for i := range st.purposes {
+		if st.purposes[i].purpose == p.ID {
+			list = st.purposes[i].entries
+			break
+		}
+	}
+	if r, e := restrictedAt(list, t); r {
+		d.rest(e, ReasonRestricted, false)
+		return
+	}
+	switch p.Basis {
+	case personaldata.Contract:
+		d.rest(nil, ReasonContract, true)
+		return
+	case personaldata.LegalObligation:
+		d.rest(nil, ReasonLegalObligation, true)
+		return
+	case personaldata.VitalInterests:
+		d.rest(nil, ReasonVitalInterests, true)
+		return
+	}
+	n := upto(list, t)
+	// Find the last choice that counts, walking back from t.
+	var skipped *entry
+	var skipReason Reason
+	for i := n - 1; i >= 0; i-- {
+		e := &list[i]
+		switch e.typ {
+		case EventGrant:
+			if e.minor && e.actor != ActorGuardian && p.Basis == personaldata.Consent {
+				if skipped == nil {
+					skipped, skipReason = e, ReasonGuardianRequired
+				}
+				continue
+			}
+			// On legitimate interests or public task a grant takes back an
+			// earlier objection; for direct marketing only the subject's
+			// own (or their guardian's) does.
+			if p.Basis != personaldata.Consent && p.DirectMarketing && e.actor == ActorAdministrator {
+				if obj := standingObjection(list, i); obj >= 0 {
+					d.rest(&list[obj], ReasonObjected, false)
+					return
+				}
+			}
+			grantDecision(d, p, e, t)
+			return
+		case EventWithdraw, EventObject:
+			if e.method == MethodPrivacySignal && explicitBefore(list, i) {
+				continue // recorded, but never overrides an explicit choice
+			}
+			r := ReasonObjected
+			switch {
+			case e.method == MethodPrivacySignal:
+				r = ReasonPrivacySignal
+			case p.Basis == personaldata.Consent && e.typ == EventWithdraw:
+				r = ReasonWithdrawn
+			}
+			d.rest(e, r, false)
+			return
+		case EventExpire:
+			if p.Basis == personaldata.Consent || p.Default == OptIn {
+				d.rest(e, ReasonExpired, false)
+				return
+			}
+		}
+	}
+	if skipped != nil {
+		d.rest(skipped, skipReason, false)
+		return
+	}
+	switch {
+	case p.Basis == personaldata.Consent:
+		d.rest(nil, ReasonNoConsent, false)
+	case p.Default == OptIn:
+		d.rest(nil, ReasonNotGranted, false)
+	default:
+		d.rest(nil, liReason(p), true)
+	}
+}
+
+func liReason(p *purposeInfo) Reason {
+	if p.Basis == personaldata.PublicTask {
+		return ReasonPublicTask
+	}
+	return ReasonLegitimateInterests
+}
+
+// explicitBefore reports whether a choice not made by a privacy signal
+// precedes list[k].
+func explicitBefore(list []entry, k int) bool {
+	for j := k - 1; j >= 0; j-- {
+		switch list[j].typ {
+		case EventGrant, EventWithdraw, EventObject:
+			if list[j].method != MethodPrivacySignal {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// standingObjection returns the index of an objection before list[i] that
+// no grant of the subject or a guardian took back, or -1.
+func standingObjection(list []entry, i int) int {
+	for j := i - 1; j >= 0; j-- {
+		switch list[j].typ {
+		case EventObject, EventWithdraw:
+			if list[j].method == MethodPrivacySignal && explicitBefore(list, j) {
+				continue
+			}
+			return j
+		case EventGrant:
+			if list[j].actor != ActorAdministrator {
+				return -1
+			}
+		}
+	}
+	return -1
+}
+
+// grantDecision decides on the grant e that is the last choice before t.
+func grantDecision(d *Decision, p *purposeInfo, e *entry, t int64) {
+	if e.expires != 0 && t >= e.expires {
+		d.rest(e, ReasonExpired, false)
+		return
+	}
+	// The first notice version after the one the grant was given under that
+	// requires fresh consent for p ends it.
+	lapse := int64(0)
+	if i, _ := slices.BinarySearch(p.fresh, e.noticeEff+1); i < len(p.fresh) {
+		lapse = p.fresh[i]
+		if t >= lapse {
+			d.rest(e, ReasonFreshConsentRequired, false)
+			return
+		}
+	}
+	r := ReasonGranted
+	if p.Basis != personaldata.Consent {
+		r = liReason(p)
+	}
+	d.rest(e, r, true)
+	until := e.expires
+	if lapse != 0 && (until == 0 || lapse < until) {
+		until = lapse
+	}
+	if until != 0 {
+		d.Until = time.Unix(0, until).UTC()
+	}
+}
