@@ -1,0 +1,236 @@
+package retention
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"strings"
+	"time"
+)
+
+// Record is one host record as a sweep sees it: the host's key and the
+// facts the policy needs. The key identifies the record to the [Actor] and
+// in reports; it must not itself be personal data.
+type Record struct {
+	Key   string
+	Facts Facts
+}
+
+// Actor carries out decisions on the host's records. Implementations must
+// be idempotent: asked to delete or anonymise a record that no longer
+// exists (or is already anonymised), they return an error wrapping
+// [ErrNotFound], which the sweep counts as done. They may be called from
+// one goroutine at a time by each sweep; running several sweeps at once
+// makes concurrent calls.
+type Actor interface {
+	// Delete deletes the record.
+	Delete(ctx context.Context, r Record) error
+	// Anonymise removes what identifies the subject from the record.
+	Anonymise(ctx context.Context, r Record) error
+}
+
+// SweepOptions configure one sweep. The zero value is a real sweep from
+// the first record.
+type SweepOptions struct {
+	// DryRun evaluates every record, re-checks holds and reports what would
+	// happen, but calls neither the Actor nor Review.
+	DryRun bool
+	// After resumes an interrupted sweep: records whose key is at or
+	// before After are skipped. Pass the Cursor of the interrupted
+	// sweep's Report (or the last one given to Checkpoint). The host may
+	// also start its iterator after the cursor itself, which is cheaper.
+	After string
+	// Compare orders record keys; records must arrive in strictly
+	// ascending order under it, or the sweep stops with ErrOutOfOrder.
+	// Default: strings.Compare (byte order, as SQL's binary collation).
+	Compare func(a, b string) int
+	// Review is called for records whose verdict is Review; nil means such
+	// records are only counted. An error counts as a failure.
+	Review func(ctx context.Context, r Record, d Decision) error
+	// Checkpoint, if set, is called with the cursor every CheckpointEvery
+	// records and once at the end, so that the host can persist it. An
+	// error stops the sweep.
+	Checkpoint      func(ctx context.Context, cursor string) error
+	CheckpointEvery int // default 1000
+	// MaxFailures caps how many failed records the SweepError keeps; the
+	// rest are counted. Default 100.
+	MaxFailures int
+}
+
+// Report says what a sweep did. Its size depends on the number of rules,
+// not on the number of records.
+//
+// A Report is a plain value; it is not safe to modify while another
+// goroutine reads it.
+type Report struct {
+	DryRun     bool
+	Now        time.Time // the evaluation time of every record
+	PolicyHash Hash
+	// Seen counts records evaluated; Skipped those at or before the
+	// resume cursor.
+	Seen, Skipped int
+	// ByVerdict counts records by final verdict, after the hold re-check.
+	ByVerdict map[Action]int
+	// ByRule counts records by winning rule ID; "" counts records no rule
+	// decided (holds, data no rule covers).
+	ByRule map[string]int
+	// Held counts records kept because of a legal hold.
+	Held int
+	// Deleted, Anonymised and Reviewed count actions carried out; they
+	// stay zero in a dry run.
+	Deleted, Anonymised, Reviewed int
+	// AlreadyGone counts records the Actor reported as not found.
+	AlreadyGone int
+	// Failed counts records that could not be handled; see SweepError.
+	Failed int
+	// Cursor is the key of the last record handled (acted on, kept or
+	// failed): pass it as SweepOptions.After to resume.
+	Cursor string
+}
+
+// Sweep walks records, evaluates each at the evaluator's clock time (read
+// once, at the start) and carries out what is due through actor.
+//
+// Right before acting on a record, Sweep asks the hold store for the
+// record's active holds and evaluates again; a record under a hold is
+// kept. Deleting or anonymising a record that is already gone counts as
+// done, so a sweep can be repeated or resumed after an interruption
+// (SweepOptions.After, Report.Cursor). Sweep keeps nothing per record:
+// memory does not grow with the number of records.
+//
+// Sweep stops at the first error from records (returned wrapped), at a
+// record out of key order ([ErrOutOfOrder]), at a Checkpoint error or when
+// ctx is done (ctx.Err(), wrapped); the Report then covers the records
+// handled so far and its Cursor is where to resume. Failures of single
+// records do not stop it: they are returned together as a [*SweepError].
+//
+// Sweep may be called from several goroutines, on disjoint sets of
+// records.
+func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error], actor Actor, opts SweepOptions) (Report, error) {
+	now := e.clock().In(e.loc)
+	rep := Report{
+		DryRun: opts.DryRun, Now: now, PolicyHash: e.policy.hash, Cursor: opts.After,
+		ByVerdict: map[Action]int{}, ByRule: map[string]int{},
+	}
+	if actor == nil && !opts.DryRun {
+		return rep, errors.New("retention: sweep: nil actor")
+	}
+	compare := opts.Compare
+	if compare == nil {
+		compare = strings.Compare
+	}
+	every := opts.CheckpointEvery
+	if every <= 0 {
+		every = 1000
+	}
+	maxFail := opts.MaxFailures
+	if maxFail <= 0 {
+		maxFail = 100
+	}
+	var fails SweepError
+	fail := func(rec *Record, d *Decision, err error) {
+		rep.Failed++
+		if len(fails.Failures) < maxFail {
+			fails.Failures = append(fails.Failures, &RecordError{Key: rec.Key, RuleID: d.RuleID, Verdict: d.Verdict, Err: err})
+		} else {
+			fails.Omitted++
+		}
+	}
+	var prev string
+	first := true
+	sinceCheckpoint := 0
+	for rec, err := range records {
+		if err != nil {
+			return rep, fmt.Errorf("retention: sweep: reading records: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("retention: sweep: %w", err)
+		}
+		if rec.Key == "" {
+			return rep, fmt.Errorf("retention: sweep: %w: empty key after %q", ErrInvalidRecord, prev)
+		}
+		if !first && compare(rec.Key, prev) <= 0 {
+			return rep, fmt.Errorf("retention: sweep: %w: %q after %q", ErrOutOfOrder, rec.Key, prev)
+		}
+		first, prev = false, rec.Key
+		if opts.After != "" && compare(rec.Key, opts.After) <= 0 {
+			rep.Skipped++
+			continue
+		}
+		rep.Seen++
+		d := e.Evaluate(rec.Facts, now)
+		ok := true
+		if d.Due() {
+			// Re-check holds right before acting.
+			holds, err := e.holds.Active(ctx, rec.Facts.Subject, rec.Key)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return rep, fmt.Errorf("retention: sweep: %w", ctx.Err())
+			case err != nil:
+				fail(&rec, &d, fmt.Errorf("checking holds: %w", err))
+				ok = false
+			case len(holds) > 0:
+				f := rec.Facts
+				f.Holds = append(holds, f.Holds...)
+				d = e.Evaluate(f, now)
+			}
+		}
+		rep.ByVerdict[d.Verdict]++
+		rep.ByRule[d.RuleID]++
+		if d.Reason == ReasonHold {
+			rep.Held++
+		}
+		if ok && d.Due() && !opts.DryRun {
+			var err error
+			switch d.Verdict {
+			case Delete:
+				err = actor.Delete(ctx, rec)
+			case Anonymise:
+				err = actor.Anonymise(ctx, rec)
+			case Review:
+				if opts.Review != nil {
+					err = opts.Review(ctx, rec, d)
+				}
+			}
+			switch {
+			case err == nil:
+				switch d.Verdict {
+				case Delete:
+					rep.Deleted++
+				case Anonymise:
+					rep.Anonymised++
+				case Review:
+					rep.Reviewed++
+				}
+			case errors.Is(err, ErrNotFound):
+				rep.AlreadyGone++
+			case ctx.Err() != nil:
+				// Interrupted while acting: the record is not done, so the
+				// cursor stays before it.
+				rep.ByVerdict[d.Verdict]--
+				rep.ByRule[d.RuleID]--
+				rep.Seen--
+				return rep, fmt.Errorf("retention: sweep: %w", ctx.Err())
+			default:
+				fail(&rec, &d, err)
+			}
+		}
+		rep.Cursor = rec.Key
+		if sinceCheckpoint++; opts.Checkpoint != nil && sinceCheckpoint >= every {
+			sinceCheckpoint = 0
+			if err := opts.Checkpoint(ctx, rep.Cursor); err != nil {
+				return rep, fmt.Errorf("retention: sweep: checkpoint: %w", err)
+			}
+		}
+	}
+	if opts.Checkpoint != nil && sinceCheckpoint > 0 {
+		if err := opts.Checkpoint(ctx, rep.Cursor); err != nil {
+			return rep, fmt.Errorf("retention: sweep: checkpoint: %w", err)
+		}
+	}
+	if rep.Failed > 0 {
+		return rep, &fails
+	}
+	return rep, nil
+}
