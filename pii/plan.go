@@ -154,6 +154,9 @@ func (b *planBuilder) fill(sp *structPlan) error {
 			if !f.IsExported() {
 				continue
 			}
+			if reflect.PointerTo(f.Type).Implements(sealedType) {
+				return tagErr(f, raw, errors.New("a pii.Sealed field needs a pii tag naming its category"))
+			}
 			cp, hasPII, err := b.container(f.Type)
 			if err != nil {
 				return err

@@ -60,7 +60,7 @@ func Plain[T any](v T) Sealed[T] { return Sealed[T]{v: v} }
 
 // Get returns the value. It fails with ErrSealed while the value is sealed
 // and ErrErased once its key has been shredded.
-func (s *Sealed[T]) Get() (T, error) {
+func (s Sealed[T]) Get() (T, error) {
 	switch s.c.state {
 	case stateSealed:
 		var zero T
@@ -76,10 +76,10 @@ func (s *Sealed[T]) Get() (T, error) {
 func (s *Sealed[T]) Set(v T) { s.v, s.c = v, sealedCore{} }
 
 // IsSealed reports whether the value is encrypted.
-func (s *Sealed[T]) IsSealed() bool { return s.c.state == stateSealed }
+func (s Sealed[T]) IsSealed() bool { return s.c.state == stateSealed }
 
 // IsErased reports whether Reveal found the value's key shredded.
-func (s *Sealed[T]) IsErased() bool { return s.c.state == stateErased }
+func (s Sealed[T]) IsErased() bool { return s.c.state == stateErased }
 
 func (s *Sealed[T]) core() *sealedCore { return &s.c }
 
