@@ -3,6 +3,7 @@ module github.com/personaldata/personaldata
 go 1.26.0
 
 require (
+	github.com/google/go-cmp v0.7.0
 	github.com/oklog/ulid/v2 v2.1.2
 	github.com/stretchr/testify v1.11.1
 	golang.org/x/crypto v0.59.0
