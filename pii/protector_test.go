@@ -32,20 +32,20 @@ type Invoice struct {
 type Email string
 
 type Customer struct {
-	ID         int64   `pii:"subject"`
-	Email      Email   `pii:"email,index=EmailIndex,normalize=email"`
-	EmailIndex string  // blind index
-	Name       string  `pii:"name,redact=[erased]"`
-	Nickname   *string `pii:"name"`
-	Photo      []byte  `pii:"photo"`
-	Signature  *[]byte `pii:"signature"`
-	Phones     []string                `pii:"phone"`
-	Birthdate  pii.Sealed[time.Time]   `pii:"birthdate"`
-	Home       Address                 // inherits the customer's subject
-	Previous   []*Address              // so do these
-	Invoices   map[string]Invoice      // and these, in scope fiscal
-	Notes      map[string]*Address     // map of pointers
-	Extra      *Address                // nil stays nil
+	ID         int64                 `pii:"subject"`
+	Email      Email                 `pii:"email,index=EmailIndex,normalize=email"`
+	EmailIndex string                // blind index
+	Name       string                `pii:"name,redact=[erased]"`
+	Nickname   *string               `pii:"name"`
+	Photo      []byte                `pii:"photo"`
+	Signature  *[]byte               `pii:"signature"`
+	Phones     []string              `pii:"phone"`
+	Birthdate  pii.Sealed[time.Time] `pii:"birthdate"`
+	Home       Address               // inherits the customer's subject
+	Previous   []*Address            // so do these
+	Invoices   map[string]Invoice    // and these, in scope fiscal
+	Notes      map[string]*Address   // map of pointers
+	Extra      *Address              // nil stays nil
 	Plan       string
 }
 
