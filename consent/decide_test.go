@@ -139,7 +139,7 @@ func TestDecideScenarios(t *testing.T) {
 			checks: []check{
 				{offers, day(0), true, consent.ReasonLegitimateInterests, -1},
 				{offers, day(1), false, consent.ReasonObjected, 0},
-				{offers, day(3), false, consent.ReasonObjected, 0},        // the administrator cannot override it
+				{offers, day(3), false, consent.ReasonObjected, 0},               // the administrator cannot override it
 				{statistics, day(3), true, consent.ReasonLegitimateInterests, 3}, // compelling grounds, not direct marketing
 				{offers, day(5), true, consent.ReasonLegitimateInterests, 4},     // the subject's own choice
 			},

@@ -645,7 +645,7 @@ func (l *Ledger) verifyChain(subject personaldata.SubjectID, recs []Record, know
 			return nil, fail(i, e.ID, ChainInserted, fmt.Sprintf("second event with number %d", e.Seq))
 		}
 		if e.PrevHash != prev {
-			return nil, fail(i, e.ID, ChainInserted, "does not link to the previous event")
+			return nil, fail(i, e.ID, ChainInserted, "does not link to the previous event: this event was inserted, or the previous one edited and rehashed")
 		}
 		e.Hash = h
 		prev = h
