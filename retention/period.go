@@ -29,16 +29,20 @@ const (
 //   - A day that does not exist in the target month is clamped to the last
 //     day of that month: 31 January + P1M is 28 (or 29) February, and
 //     29 February + P1Y is 28 February. This differs from [time.Time.AddDate],
-//     which normalises 31 January + 1 month to 2 or 3 March.
+//     which normalises 31 January + 1 month to 2 or 3 March. A clamped
+//     period ends at the last instant (23:59:59.999999999) of that day, so
+//     that 30 and 31 January, which both end on 28 February, end in order.
 //   - Days are then added to the clamped date, running over month and year
-//     ends as the calendar does: 31 January + P1M1D is 1 March.
-//   - The wall-clock time of the start is kept. A result that falls into a
+//     ends as the calendar does: 31 January + P1M1D is 1 March (at its
+//     last instant).
+//   - Otherwise the wall-clock time of the start is kept. A result that falls into a
 //     gap when clocks go forward (daylight saving) is moved to the first
 //     instant after the gap; a result that falls into the hour repeated when
 //     clocks go back is its later occurrence.
 //
-// Consequently a non-zero period always ends after its start, and the end
-// never decreases when the start's wall-clock time increases. Two starts
+// Consequently a non-zero period always ends after its start, a longer
+// period never ends earlier, and the end never decreases when the start's
+// wall-clock time increases. Two starts
 // inside the repeated hour of a clock change share wall-clock times, so
 // their ends can be out of order by less than one hour; in UTC (the
 // default location) the end is non-decreasing in the start.
@@ -177,10 +181,15 @@ func (p Period) AddTo(t time.Time, loc *time.Location) time.Time {
 	months := int(m) - 1 + p.Months + 12*p.Years
 	y += months / 12
 	m = time.Month(months%12 + 1)
+	ns := t.Nanosecond()
 	if dim := daysIn(y, m); d > dim {
-		d = dim
+		// Clamped: the period ends with the last day of the month, so it
+		// ends at that day's last instant. Keeping the start's clock
+		// instead would let a later start (31 January 08:00) end before
+		// an earlier one (30 January 20:00) on the same 28 February.
+		d, hh, mm, ss, ns = dim, 23, 59, 59, 999_999_999
 	}
-	return wallTime(y, m, d+p.Days, hh, mm, ss, t.Nanosecond(), loc)
+	return wallTime(y, m, d+p.Days, hh, mm, ss, ns, loc)
 }
 
 // wallTime is time.Date with a result in a daylight-saving gap moved to the
@@ -191,20 +200,33 @@ func wallTime(y int, m time.Month, d, hh, mm, ss, ns int, loc *time.Location) ti
 	if loc == time.UTC {
 		return r
 	}
-	// Normalise the requested date (d may run past the month) in UTC, where
-	// there are no gaps, and compare the wall clock.
-	want := time.Date(y, m, d, hh, mm, ss, 0, time.UTC)
-	ry, rm, rd := r.Date()
-	rh, rmin, rs := r.Clock()
-	wy, wm, wd := want.Date()
-	if ry == wy && rm == wm && rd == wd && rh == hh && rmin == mm && rs == ss {
+	// In a gap, time.Date reads the wall clock with the offset from before
+	// the gap, which moves it forward by the gap's length. Compare wall
+	// clocks (as UTC, which has no gaps) to detect that.
+	want := time.Date(y, m, d, hh, mm, ss, ns, time.UTC)
+	got := time.Date(r.Year(), r.Month(), r.Day(), 0, 0, 0, 0, time.UTC).Add(
+		time.Duration(r.Hour())*time.Hour + time.Duration(r.Minute())*time.Minute +
+			time.Duration(r.Second())*time.Second + time.Duration(r.Nanosecond()))
+	shift := got.Sub(want)
+	if shift <= 0 {
 		return r
 	}
-	start, _ := r.ZoneBounds()
-	if start.IsZero() || start.After(r) {
-		return r
+	// The gap began after r-shift (still the old offset) and by r (the new
+	// one); find the first second with the new offset.
+	lo, hi := r.Add(-shift), r
+	_, offNew := hi.Zone()
+	for hi.Sub(lo) > time.Second {
+		mid := lo.Add(hi.Sub(lo) / 2).Truncate(time.Second)
+		if !mid.After(lo) {
+			mid = lo.Add(time.Second).Truncate(time.Second)
+		}
+		if _, off := mid.Zone(); off == offNew {
+			hi = mid
+		} else {
+			lo = mid
+		}
 	}
-	return start
+	return hi
 }
 
 // daysIn returns the number of days in month m of year y.

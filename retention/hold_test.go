@@ -1,0 +1,63 @@
+package retention_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/personaldata/personaldata/retention"
+	"github.com/personaldata/personaldata/retention/retentiontest"
+)
+
+func TestMemoryHoldStoreConformance(t *testing.T) {
+	t.Parallel()
+	retentiontest.RunConformanceTests(t, func(t *testing.T) retention.HoldStore {
+		return retention.NewMemoryHoldStore()
+	})
+}
+
+func TestPlaceHoldAssignsIDAndTime(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+	store := retention.NewMemoryHoldStore()
+	ev, err := retention.New(retention.ExamplePolicy(), store, &retention.Options{
+		Clock:   func() time.Time { return now },
+		Entropy: bytes.NewReader(bytes.Repeat([]byte{7}, 64)),
+	})
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	h, err := ev.PlaceHold(ctx, retention.Hold{Subject: "customer-1", Reason: "dispute D-4", PlacedBy: "legal-2"})
+	require.NoError(t, err)
+	assert.Equal(t, "01KQS6WB800W3GE1R70W3GE1R7", h.ID.String(), "ULID from the injected entropy and clock")
+	assert.True(t, h.PlacedAt.Equal(now))
+	assert.True(t, h.Active(now.AddDate(50, 0, 0)), "a hold has no end date")
+	assert.NotContains(t, h.String(), "dispute", "String shows no reason")
+
+	_, err = ev.PlaceHold(ctx, retention.Hold{Reason: "no target"})
+	assert.ErrorIs(t, err, retention.ErrInvalidHold)
+
+	rel, err := ev.ReleaseHold(ctx, h.ID, "legal-3")
+	require.NoError(t, err)
+	assert.True(t, rel.ReleasedAt.Equal(now))
+	assert.False(t, rel.Active(now))
+	assert.True(t, rel.Active(now.Add(-time.Second)), "active before its release")
+	_, err = ev.ReleaseHold(ctx, h.ID, "legal-3")
+	assert.ErrorIs(t, err, retention.ErrHoldReleased)
+}
+
+func TestPlaceHoldEntropyFailure(t *testing.T) {
+	t.Parallel()
+	ev, err := retention.New(retention.ExamplePolicy(), retention.NewMemoryHoldStore(), &retention.Options{
+		Entropy: bytes.NewReader(nil),
+	})
+	require.NoError(t, err)
+	_, err = ev.PlaceHold(context.Background(), retention.Hold{Subject: "customer-1", Reason: "r"})
+	require.Error(t, err)
+	assert.False(t, errors.Is(err, retention.ErrInvalidHold))
+}
