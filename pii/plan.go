@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/personaldata/personaldata"
 	"github.com/personaldata/personaldata/internal/tags"
@@ -58,6 +59,17 @@ type containerPlan struct {
 	kind reflect.Kind // Pointer, Slice, Array, Map or Struct
 	elem *containerPlan
 	typ  reflect.Type // for Struct: the struct type
+	sp   atomic.Pointer[structPlan]
+}
+
+// plan returns the struct plan of a Struct container, looked up once.
+func (c *containerPlan) plan() *structPlan {
+	if sp := c.sp.Load(); sp != nil {
+		return sp
+	}
+	sp := planFor(c.typ)
+	c.sp.Store(sp)
+	return sp
 }
 
 var plans sync.Map // reflect.Type -> *structPlan

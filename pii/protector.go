@@ -329,7 +329,7 @@ func (p *Protector) Seal(ctx context.Context, subject personaldata.SubjectID, sc
 	if err != nil {
 		return nil, p.refErr("seal", ref, category, err)
 	}
-	return p.sealBinary(make([]byte, 0, envelope.SealedLen(p.alg, len(plaintext))), e, ref, category, plaintext)
+	return p.sealBinary(make([]byte, 0, envelope.SealedLen(p.alg, len(plaintext))), nil, e, ref, category, plaintext)
 }
 
 // Open decrypts an envelope Seal returned for the same subject, scope and
@@ -355,7 +355,7 @@ func (p *Protector) Open(ctx context.Context, subject personaldata.SubjectID, sc
 	if err != nil {
 		return nil, p.refErr("open", ref, category, err)
 	}
-	pt, err := openEnvelope(nil, e, parsed, ref, category)
+	pt, err := openEnvelope(nil, nil, e, parsed, ref, category)
 	if err != nil {
 		return nil, p.refErr("open", ref, category, err)
 	}
@@ -367,7 +367,10 @@ func (p *Protector) refErr(op string, ref KeyRef, category personaldata.Category
 }
 
 // sealBinary appends the binary envelope of plaintext to dst.
-func (p *Protector) sealBinary(dst []byte, e *keyEntry, ref KeyRef, category personaldata.Category, plaintext []byte) ([]byte, error) {
+//
+// adBuf is scratch space for the associated data; passing it avoids a heap
+// allocation per call (the AEAD interface makes a local array escape).
+func (p *Protector) sealBinary(dst, adBuf []byte, e *keyEntry, ref KeyRef, category personaldata.Category, plaintext []byte) ([]byte, error) {
 	start := len(dst)
 	dst = envelope.AppendHeader(dst, p.alg)
 	ns := p.alg.NonceSize()
@@ -376,14 +379,12 @@ func (p *Protector) sealBinary(dst []byte, e *keyEntry, ref KeyRef, category per
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	var adBuf [400]byte
 	ad := envelope.AppendAD(adBuf[:0], dst[start:start+envelope.HeaderSize], string(ref.Subject), string(ref.Scope), string(category))
 	return e.aead(p.alg).Seal(dst, nonce, plaintext, ad), nil
 }
 
-// openEnvelope appends the plaintext of env to dst.
-func openEnvelope(dst []byte, e *keyEntry, env envelope.Envelope, ref KeyRef, category personaldata.Category) ([]byte, error) {
-	var adBuf [400]byte
+// openEnvelope appends the plaintext of env to dst, using adBuf as scratch.
+func openEnvelope(dst, adBuf []byte, e *keyEntry, env envelope.Envelope, ref KeyRef, category personaldata.Category) ([]byte, error) {
 	ad := envelope.AppendAD(adBuf[:0], env.Header, string(ref.Subject), string(ref.Scope), string(category))
 	out, err := e.aead(env.Alg).Open(dst, env.Nonce, env.Ciphertext, ad)
 	if err != nil {

@@ -101,6 +101,10 @@ func rootFor(t reflect.Type) *rootInfo {
 	return actual.(*rootInfo)
 }
 
+// maxAD bounds the associated data: a 4-byte header, three length bytes,
+// a subject of at most 255 bytes and a scope and category of at most 64.
+const maxAD = 4 + 3 + personaldata.MaxSubjectIDLen + 64 + 64
+
 type seg struct {
 	name string
 	idx  int // -1: none; -2: a map element
@@ -123,6 +127,7 @@ type walker struct {
 	errs []*FieldError
 	buf  []byte
 	pt   []byte
+	ad   []byte
 }
 
 var walkers = sync.Pool{New: func() any { return new(walker) }}
@@ -146,7 +151,10 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 		return fmt.Errorf("%w: nil pointer", ErrUnsupported)
 	}
 	w := walkers.Get().(*walker)
-	*w = walker{p: p, ctx: ctx, mode: m, path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0]}
+	*w = walker{p: p, ctx: ctx, mode: m, path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0]}
+	if cap(w.ad) < maxAD {
+		w.ad = make([]byte, 0, maxAD)
+	}
 	defer func() {
 		if cap(w.buf) > 64<<10 {
 			w.buf = nil
@@ -154,7 +162,7 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 		if cap(w.pt) > 64<<10 {
 			w.pt = nil
 		}
-		*w = walker{path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0]}
+		*w = walker{path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0]}
 		walkers.Put(w)
 	}()
 	if !ri.single {
@@ -200,7 +208,7 @@ func (w *walker) container(v reflect.Value, cp *containerPlan, subject string) {
 	}
 	switch cp.kind {
 	case reflect.Struct:
-		w.structValue(v, planFor(cp.typ), subject)
+		w.structValue(v, cp.plan(), subject)
 	case reflect.Pointer:
 		if !v.IsNil() {
 			w.container(v.Elem(), cp.elem, subject)
@@ -262,6 +270,7 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 			subject = ""
 		}
 	}
+	subjErr := errSubjectUnchecked
 	n := len(w.path)
 	for i := range sp.fields {
 		f := &sp.fields[i]
@@ -274,18 +283,27 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 			w.container(fv, f.nested, subject)
 			continue
 		}
-		subj := subject
+		if !w.hasWork(fv, f.op) {
+			continue
+		}
 		if f.subject != nil {
+			subj := ""
 			if sv, ok := fieldByIndex(v, f.subject); ok {
 				subj = subjectString(sv)
-			} else {
-				subj = ""
 			}
+			w.field(v, fv, f, subj, personaldata.SubjectID(subj).Validate())
+			continue
 		}
-		w.field(v, fv, f, subj)
+		if subjErr == errSubjectUnchecked {
+			subjErr = personaldata.SubjectID(subject).Validate()
+		}
+		w.field(v, fv, f, subject, subjErr)
 	}
 	w.path = w.path[:n]
 }
+
+// errSubjectUnchecked marks a subject not validated yet.
+var errSubjectUnchecked = errors.New("unchecked")
 
 func (w *walker) pathString() string {
 	var b strings.Builder
@@ -337,12 +355,11 @@ func (w *walker) hasWork(fv reflect.Value, op opKind) bool {
 	return false
 }
 
-func (w *walker) field(parent, fv reflect.Value, f *fieldPlan, subject string) {
-	if !w.hasWork(fv, f.op) {
-		return
-	}
+// field protects or reveals one field whose subject is subject; subjErr is
+// the result of validating it.
+func (w *walker) field(parent, fv reflect.Value, f *fieldPlan, subject string, subjErr error) {
 	ref := KeyRef{Subject: personaldata.SubjectID(subject), Scope: f.scope}
-	if err := ref.Subject.Validate(); err != nil {
+	if err := subjErr; err != nil {
 		if !w.collect {
 			w.fail(f, ref, fmt.Errorf("%w: %w", ErrNoSubject, err))
 		}
@@ -417,7 +434,7 @@ func (w *walker) opens(bin []byte, e *keyEntry, ref KeyRef, category personaldat
 	if err != nil {
 		return false
 	}
-	pt, err := openEnvelope(w.pt[:0], e, env, ref, category)
+	pt, err := openEnvelope(w.pt[:0], w.ad[:0], e, env, ref, category)
 	if pt != nil {
 		w.pt = pt[:0]
 	}
@@ -444,7 +461,7 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 			}
 			parent.FieldByIndex(f.blind).SetString(w.p.indexer.Index(f.category, normalizer(f.tag.Normalize), s))
 		}
-		bin, err := w.p.sealBinary(w.buf[:0], e, ref, f.category, bytesOf(s))
+		bin, err := w.p.sealBinary(w.buf[:0], w.ad[:0], e, ref, f.category, bytesOf(s))
 		if err != nil {
 			w.fail(f, ref, err)
 			return
@@ -473,7 +490,7 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 		w.fail(f, ref, ErrErased)
 		return
 	}
-	pt, err := openEnvelope(w.pt[:0], e, env, ref, f.category)
+	pt, err := openEnvelope(w.pt[:0], w.ad[:0], e, env, ref, f.category)
 	if err != nil {
 		w.fail(f, ref, err)
 		return
@@ -488,7 +505,7 @@ func (w *walker) bytes(fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) 
 		if len(b) == 0 || (envelope.Looks(b) && w.opens(b, e, ref, f.category)) {
 			return
 		}
-		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(b))), e, ref, f.category, b)
+		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(b))), w.ad[:0], e, ref, f.category, b)
 		if err != nil {
 			w.fail(f, ref, err)
 			return
@@ -509,7 +526,7 @@ func (w *walker) bytes(fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) 
 		w.fail(f, ref, ErrErased)
 		return
 	}
-	pt, err := openEnvelope(nil, e, env, ref, f.category)
+	pt, err := openEnvelope(nil, w.ad[:0], e, env, ref, f.category)
 	if err != nil {
 		w.fail(f, ref, err)
 		return
@@ -525,7 +542,7 @@ func (w *walker) sealed(sv sealedValue, f *fieldPlan, ref KeyRef, e *keyEntry) {
 			w.fail(f, ref, fmt.Errorf("pii: encode sealed value: %w", err))
 			return
 		}
-		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(plain))), e, ref, f.category, plain)
+		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(plain))), w.ad[:0], e, ref, f.category, plain)
 		clear(plain)
 		if err != nil {
 			w.fail(f, ref, err)
@@ -546,7 +563,7 @@ func (w *walker) sealed(sv sealedValue, f *fieldPlan, ref KeyRef, e *keyEntry) {
 		w.fail(f, ref, ErrErased)
 		return
 	}
-	pt, err := openEnvelope(nil, e, env, ref, f.category)
+	pt, err := openEnvelope(nil, w.ad[:0], e, env, ref, f.category)
 	if err != nil {
 		w.fail(f, ref, err)
 		return
