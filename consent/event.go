@@ -212,9 +212,10 @@ type Change struct {
 	// EffectiveAt is when the event takes effect; zero means now. It may be
 	// in the past (an import) but not after the recorded time.
 	EffectiveAt time.Time
-	// NoticeVersion is the version of the privacy statement shown. For a
-	// grant on a ledger with notices it defaults to the version in force at
-	// EffectiveAt; a version not in force then is refused.
+	// NoticeVersion is the version of the privacy statement shown. It
+	// defaults to the version in force at EffectiveAt, if any; a version not
+	// in force then is refused, and so is a grant on a ledger with notices
+	// when none in force covers its purpose.
 	NoticeVersion string
 	Method        Method // required
 	Actor         Actor  // required

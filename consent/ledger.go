@@ -469,6 +469,8 @@ func (l *Ledger) prepare(ctx context.Context, reg *registry, now time.Time, c *C
 			return fmt.Errorf("%w: version %q in force does not cover purpose %q", ErrNoticeNotInForce, n.Version, c.Purpose)
 		}
 		notice = n.Version
+	} else if n := reg.noticeAt(eff.UnixNano()); n != nil {
+		notice = n.Version
 	}
 	expires := c.ExpiresAt.UTC()
 	if c.ExpiresAt.IsZero() {
