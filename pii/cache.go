@@ -157,9 +157,3 @@ func (c *keyCache) purge() {
 	clear(c.items)
 	c.head.next, c.head.prev = &c.head, &c.head
 }
-
-func (c *keyCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.items)
-}

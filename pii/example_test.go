@@ -154,8 +154,11 @@ func ExamplePseudonymizer() {
 	}
 	// The same customer gets the same pseudonym in one report, and an
 	// unrelated one in another.
-	fmt.Println(ps.Pseudonym("report-2026", "customer-42") == ps.Pseudonym("report-2026", "customer-42"))
-	fmt.Println(ps.Pseudonym("report-2026", "customer-42") == ps.Pseudonym("report-2027", "customer-42"))
+	first := ps.Pseudonym("report-2026", "customer-42")
+	again := ps.Pseudonym("report-2026", "customer-42")
+	nextYear := ps.Pseudonym("report-2027", "customer-42")
+	fmt.Println(first == again)
+	fmt.Println(first == nextYear)
 	// Output:
 	// true
 	// false
