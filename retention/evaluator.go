@@ -242,7 +242,8 @@ func (d Decision) Holds() []Hold {
 }
 
 // String returns a one-line summary without personal data, such as
-// `keep until 2032-01-01 (legal-retention, rule "invoices")`.
+// `keep until 2032-01-01 (legal-retention, rule "invoices")` or
+// `delete since 2026-05-31 (deletion, rule "mail-log")`.
 func (d Decision) String() string {
 	var b strings.Builder
 	b.WriteString(d.Verdict.String())
@@ -253,7 +254,7 @@ func (d Decision) String() string {
 			b.WriteString(" until " + d.Until.Format(time.DateOnly))
 		}
 	} else if !d.Until.IsZero() {
-		b.WriteString(" (due " + d.Until.Format(time.DateOnly) + ")")
+		b.WriteString(" since " + d.Until.Format(time.DateOnly))
 	}
 	b.WriteString(" (" + d.Reason.String())
 	if d.RuleID != "" {
