@@ -16,7 +16,9 @@ import (
 )
 
 // Options configure an [Evaluator]. The zero value and nil mean the
-// documented defaults.
+// documented defaults. [New] copies what it needs; the Clock and Entropy it
+// is given are then used from many goroutines (Entropy under a lock), so
+// Clock must be safe for concurrent use.
 type Options struct {
 	// Clock returns the current time for Decide, Sweep and holds.
 	// Default: time.Now.
@@ -37,7 +39,8 @@ type Options struct {
 // whose, and when the events that start a rule's clock happened. A zero
 // time means the event has not happened (yet).
 //
-// Facts are plain values; the evaluator only reads them.
+// Facts are plain values; the evaluator only reads them, so one Facts may
+// be evaluated from several goroutines at once.
 type Facts struct {
 	Subject          personaldata.SubjectID // whose data; used to find holds
 	Category         personaldata.Category  // which kind of personal data
@@ -54,7 +57,8 @@ type Facts struct {
 }
 
 // Event is a named host event in [Facts], such as "domain-expired". If an
-// event name occurs more than once, the latest time counts.
+// event name occurs more than once, the latest time counts. An Event is a
+// plain value and safe to share.
 type Event struct {
 	Name string
 	At   time.Time
@@ -137,7 +141,8 @@ func (e *Evaluator) Policy() *Policy { return e.policy }
 // Location returns the time zone the evaluator counts periods in.
 func (e *Evaluator) Location() *time.Location { return e.loc }
 
-// Reason says which step of the conflict order decided a [Decision].
+// Reason says which step of the conflict order decided a [Decision]. A
+// Reason is a plain value and safe to share.
 type Reason uint8
 
 // The reasons, in the conflict order.

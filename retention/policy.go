@@ -19,7 +19,7 @@ import (
 // Trigger names the event that starts a rule's clock.
 //
 // The zero Trigger is not valid, so a forgotten field is caught by
-// validation.
+// validation. A Trigger is a plain value and safe to share.
 type Trigger uint8
 
 // The triggers a rule can name. Each reads one timestamp of the [Facts].
@@ -85,7 +85,8 @@ func (t *Trigger) UnmarshalText(text []byte) error {
 // and the verdict of a [Decision]. Keep is only a verdict; rules take one of
 // Delete, Anonymise or Review.
 //
-// The zero Action is not valid.
+// The zero Action is not valid. An Action is a plain value and safe to
+// share.
 type Action uint8
 
 // The actions and verdicts.

@@ -11,7 +11,8 @@ import (
 
 // Record is one host record as a sweep sees it: the host's key and the
 // facts the policy needs. The key identifies the record to the [Actor] and
-// in reports; it must not itself be personal data.
+// in reports; it must not itself be personal data. A Record is a plain
+// value and safe to share.
 type Record struct {
 	Key   string
 	Facts Facts
@@ -31,7 +32,8 @@ type Actor interface {
 }
 
 // SweepOptions configure one sweep. The zero value is a real sweep from
-// the first record.
+// the first record. The sweep calls the functions it is given from the
+// goroutine that called Sweep.
 type SweepOptions struct {
 	// DryRun evaluates every record, re-checks holds and reports what would
 	// happen, but calls neither the Actor nor Review.
@@ -208,8 +210,8 @@ func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error],
 			case ctx.Err() != nil:
 				// Interrupted while acting: the record is not done, so the
 				// cursor stays before it.
-				rep.ByVerdict[d.Verdict]--
-				rep.ByRule[d.RuleID]--
+				uncount(rep.ByVerdict, d.Verdict)
+				uncount(rep.ByRule, d.RuleID)
 				rep.Seen--
 				return rep, fmt.Errorf("retention: sweep: %w", ctx.Err())
 			default:
@@ -233,4 +235,11 @@ func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error],
 		return rep, &fails
 	}
 	return rep, nil
+}
+
+// uncount takes back one count of k.
+func uncount[K comparable](m map[K]int, k K) {
+	if m[k]--; m[k] == 0 {
+		delete(m, k)
+	}
 }

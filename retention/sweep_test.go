@@ -421,3 +421,36 @@ func seq(recs []retention.Record) iter.Seq2[retention.Record, error] {
 		}
 	}
 }
+
+// cancellingActor cancels the sweep's context while deleting one key and
+// reports the cancellation, as a database driver would.
+type cancellingActor struct {
+	*hostDB
+	key    string
+	cancel context.CancelFunc
+}
+
+func (a cancellingActor) Delete(ctx context.Context, r retention.Record) error {
+	if r.Key == a.key {
+		a.cancel()
+		return ctx.Err()
+	}
+	return a.hostDB.Delete(ctx, r)
+}
+
+func TestSweepInterruptedWhileActing(t *testing.T) {
+	t.Parallel()
+	ev := newEvaluator(t, retention.ExamplePolicy(), nil)
+	db := newHostDB(sweepRecords()...)
+	ctx, cancel := context.WithCancel(context.Background())
+	rep, err := ev.Sweep(ctx, db.scan(""), cancellingActor{db, "r3", cancel}, retention.SweepOptions{})
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, "r2", rep.Cursor, "r3 is not done")
+	assert.Equal(t, 2, rep.Seen)
+	assert.Equal(t, map[retention.Action]int{retention.Delete: 1, retention.Keep: 1}, rep.ByVerdict)
+	assert.Equal(t, map[string]int{"mail-log": 1, "invoices": 1}, rep.ByRule)
+
+	rep, err = ev.Sweep(context.Background(), db.scan(rep.Cursor), db, retention.SweepOptions{After: rep.Cursor})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"r1", "r3", "r5"}, db.deleted)
+}
