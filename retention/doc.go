@@ -43,8 +43,11 @@
 //     (delete, then anonymise, then review), then the earliest due; if
 //     none is due, the data is kept until the earliest deadline.
 //
-// A rule whose trigger has not happened (a zero time in the Facts) takes
-// part only in steps 2 and 4. Data that no rule covers is kept (reason
+// An erasure request counts only through rules with
+// [TriggerErasureRequested]: a policy that honours erasure requests needs
+// one, typically covering all data (as in [ExamplePolicy]). A rule whose
+// trigger has not happened (a zero time in the Facts) takes part only in
+// steps 2 and 4. Data that no rule covers is kept (reason
 // [ReasonNoRule]); a sweep's report counts it under the rule ID "". Ties
 // are broken by rule ID, never by the order of the rules, so reordering a
 // policy changes neither its decisions nor its hash.

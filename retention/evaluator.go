@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -270,6 +271,27 @@ func (d Decision) String() string {
 	}
 	b.WriteString(")")
 	return b.String()
+}
+
+// LogValue implements [slog.LogValuer]: the verdict, reason, rule, dates,
+// hold count and policy hash prefix; nothing about the subject.
+func (d Decision) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, 7)
+	attrs = append(attrs, slog.String("verdict", d.Verdict.String()), slog.String("reason", d.Reason.String()))
+	if d.RuleID != "" {
+		attrs = append(attrs, slog.String("rule", d.RuleID))
+	}
+	if !d.Until.IsZero() {
+		attrs = append(attrs, slog.Time("until", d.Until))
+	}
+	if !d.NextReview.IsZero() {
+		attrs = append(attrs, slog.Time("next_review", d.NextReview))
+	}
+	if d.ActiveHolds > 0 {
+		attrs = append(attrs, slog.Int("holds", d.ActiveHolds))
+	}
+	attrs = append(attrs, slog.String("policy", d.PolicyHash.String()[:12]))
+	return slog.GroupValue(attrs...)
 }
 
 func plural(n int, what string) string {

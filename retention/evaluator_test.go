@@ -1,7 +1,9 @@
 package retention_test
 
 import (
+	"bytes"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -361,6 +363,23 @@ func TestEvaluateConflictOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDecisionLogValue(t *testing.T) {
+	t.Parallel()
+	ev := newEvaluator(t, retention.ExamplePolicy(), nil)
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	f := retention.Facts{Subject: "customer-1", Category: "billing", Collected: day(2024, 3, 15)}
+	log.Info("decided", "decision", ev.Evaluate(f, now))
+	hash := retention.ExamplePolicy().Hash().String()[:12]
+	assert.Equal(t, "level=INFO msg=decided decision.verdict=keep decision.reason=legal-retention decision.rule=invoices "+
+		"decision.until=2032-01-01T00:00:00.000Z decision.next_review=2032-01-01T00:00:00.000Z decision.policy="+hash+"\n", buf.String())
 }
 
 func TestEvaluateNoRule(t *testing.T) {

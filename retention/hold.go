@@ -126,8 +126,8 @@ type HoldStore interface {
 }
 
 // MemoryHoldStore is a [HoldStore] in memory, for tests, examples and
-// hosts with a single process. The zero value is not ready; use
-// [NewMemoryHoldStore].
+// hosts with a single process. The zero value is an empty store ready to
+// use, like the one [NewMemoryHoldStore] returns.
 //
 // A MemoryHoldStore is safe for concurrent use.
 type MemoryHoldStore struct {
@@ -161,6 +161,11 @@ func (s *MemoryHoldStore) Place(ctx context.Context, h Hold) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.holds == nil {
+		s.holds = map[ulid.ULID]Hold{}
+		s.bySubject = map[personaldata.SubjectID][]ulid.ULID{}
+		s.byRecord = map[string][]ulid.ULID{}
+	}
 	if _, ok := s.holds[h.ID]; ok {
 		return fmt.Errorf("%w: %s", ErrHoldExists, h.ID)
 	}

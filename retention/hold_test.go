@@ -21,6 +21,13 @@ func TestMemoryHoldStoreConformance(t *testing.T) {
 	})
 }
 
+func TestMemoryHoldStoreZeroValueConformance(t *testing.T) {
+	t.Parallel()
+	retentiontest.RunConformanceTests(t, func(t *testing.T) retention.HoldStore {
+		return new(retention.MemoryHoldStore)
+	})
+}
+
 func TestPlaceHoldAssignsIDAndTime(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
