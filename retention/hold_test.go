@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/personaldata/personaldata"
 	"github.com/personaldata/personaldata/retention"
 	"github.com/personaldata/personaldata/retention/retentiontest"
 )
@@ -56,6 +60,30 @@ func TestPlaceHoldAssignsIDAndTime(t *testing.T) {
 	assert.True(t, rel.Active(now.Add(-time.Second)), "active before its release")
 	_, err = ev.ReleaseHold(ctx, h.ID, "legal-3")
 	assert.ErrorIs(t, err, retention.ErrHoldReleased)
+}
+
+func TestPlaceHoldConcurrent(t *testing.T) {
+	t.Parallel()
+	// A ChaCha8 generator is not safe for concurrent use: the evaluator
+	// must serialise reads of its entropy.
+	entropy := rand.NewChaCha8([32]byte{1})
+	ev, err := retention.New(retention.ExamplePolicy(), retention.NewMemoryHoldStore(), &retention.Options{Entropy: entropy})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 10 {
+				_, err := ev.PlaceHold(context.Background(), retention.Hold{
+					Subject: personaldata.SubjectID(fmt.Sprintf("s-%d-%d", w, i)), Reason: "r",
+				})
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	all, err := ev.Holds().List(context.Background(), true)
+	require.NoError(t, err)
+	assert.Len(t, all, 80)
 }
 
 func TestPlaceHoldEntropyFailure(t *testing.T) {

@@ -327,6 +327,20 @@ func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 // MarshalText implements [encoding.TextMarshaler] as lower-case hex.
 func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
 
+// UnmarshalText implements [encoding.TextUnmarshaler], reading 64 hex
+// digits.
+func (h *Hash) UnmarshalText(text []byte) error {
+	var v Hash
+	if len(text) != 2*len(v) {
+		return fmt.Errorf("%w: policy hash must be %d hex digits", ErrInvalidPolicy, 2*len(v))
+	}
+	if _, err := hex.Decode(v[:], text); err != nil {
+		return fmt.Errorf("%w: policy hash is not hex", ErrInvalidPolicy)
+	}
+	*h = v
+	return nil
+}
+
 // Policy is a validated, immutable set of rules with a stable [Hash]. Build
 // one with [NewPolicy] or [ParsePolicy].
 //

@@ -65,6 +65,12 @@ func TestEvaluatorStatement(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"earliest_disposal":"2032-01-01T00:00:00Z"`)
 	assert.Contains(t, string(data), `"basis":"legal-obligation"`)
+	var back retention.Statement
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, st.PolicyHash, back.PolicyHash)
+	assert.Equal(t, st.RuleIDs, back.RuleIDs)
+	assert.ErrorIs(t, back.PolicyHash.UnmarshalText([]byte("zz")), retention.ErrInvalidPolicy)
+	assert.ErrorIs(t, back.PolicyHash.UnmarshalText(make([]byte, 64)), retention.ErrInvalidPolicy)
 
 	// Under a hold, no date can be promised.
 	st, err = ev.Statement(retention.Facts{Category: "billing", Collected: day(2018, 3, 15), Holds: []retention.Hold{activeHold()}}, now)
