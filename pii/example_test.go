@@ -89,7 +89,6 @@ func Example_cryptoShredding() {
 	// erased: true
 	//   Email in scope default
 	//   Name in scope default
-	//   Birthdate in scope default
 	// name "(erased)", email "", invoice "INV-7 EUR 12.50"
 	// true
 }
@@ -132,8 +131,8 @@ func ExampleRedact() {
 	logger.Info("signup", "subscriber", pii.Redact(s))
 	fmt.Println(pii.Redact(s))
 	// Output:
-	// level=INFO msg=signup subscriber.ID=sub-3 subscriber.Email=[email] subscriber.EmailIndex="" subscriber.Name=[name] subscriber.Birthdate=[birthdate] subscriber.Invoice="" subscriber.Plan=free
-	// {ID:sub-3 Email:[email] EmailIndex: Name:[name] Birthdate:[birthdate] Invoice: Plan:free}
+	// level=INFO msg=signup subscriber.ID=sub-3 subscriber.Email=[email] subscriber.EmailIndex="" subscriber.Name=[name] subscriber.Birthdate="" subscriber.Invoice="" subscriber.Plan=free
+	// {ID:sub-3 Email:[email] EmailIndex: Name:[name] Birthdate: Invoice: Plan:free}
 }
 
 func ExampleIndexer() {

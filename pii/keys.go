@@ -68,8 +68,9 @@ type StoredKey struct {
 // Implementations run the conformance suite in package
 // [github.com/personaldata/personaldata/pii/piitest].
 type KeyStore interface {
-	// GetKeys returns one StoredKey per ref, in the order of refs, with
-	// State KeyMissing for refs the store knows nothing about. An error is
+	// GetKeys returns one StoredKey per ref, in the order of refs, each
+	// with its Ref set, and State KeyMissing for refs the store knows
+	// nothing about. An error is
 	// for the call as a whole (the store is unreachable); it must not be
 	// returned for a missing or shredded key.
 	GetKeys(ctx context.Context, refs []KeyRef) ([]StoredKey, error)

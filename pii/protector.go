@@ -179,6 +179,7 @@ func (p *Protector) key(ctx context.Context, ref KeyRef, create bool) (*keyEntry
 	if len(ks) != 1 {
 		return nil, fmt.Errorf("pii: key store returned %d keys for 1 ref", len(ks))
 	}
+	ks[0].Ref = ref
 	return p.fromStored(ctx, ks[0], create, gen)
 }
 

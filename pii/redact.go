@@ -50,6 +50,14 @@ func placeholder(f *fieldPlan, v reflect.Value) string {
 }
 
 func isEmpty(v reflect.Value) bool {
+	if reflect.PointerTo(v.Type()).Implements(sealedType) {
+		if !v.CanAddr() {
+			c := reflect.New(v.Type()).Elem()
+			c.Set(v)
+			v = c
+		}
+		return v.Addr().Interface().(sealedValue).isZero()
+	}
 	switch v.Kind() {
 	case reflect.String, reflect.Slice, reflect.Map:
 		return v.Len() == 0

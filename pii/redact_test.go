@@ -118,3 +118,30 @@ func TestSealedNeverPrintsOrStoresPlaintext(t *testing.T) {
 	require.NoError(t, fromDB.Born.Scan(nil))
 	assert.False(t, fromDB.Born.IsSealed())
 }
+
+func TestZeroSealedStaysEmpty(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	p, _ := newProtector(t, nil)
+	type rec struct {
+		ID      string                `pii:"subject"`
+		Born    pii.Sealed[time.Time] `pii:"birthdate"`
+		Invoice string                `pii:"billing,scope=fiscal"`
+	}
+	r := rec{ID: "z", Invoice: "INV-1"}
+	require.NoError(t, p.Protect(ctx, &r))
+	assert.False(t, r.Born.IsSealed(), "the zero value is left alone, like an empty string")
+	js, err := json.Marshal(r.Born)
+	require.NoError(t, err)
+	assert.Equal(t, "null", string(js))
+	v, err := r.Born.Value()
+	require.NoError(t, err)
+	assert.Nil(t, v)
+
+	// With the default scope forgotten, a record holding only fiscal data
+	// can still be protected.
+	require.NoError(t, p.Forget(ctx, "z", "default"))
+	r2 := rec{ID: "z", Invoice: "INV-2"}
+	require.NoError(t, p.Protect(ctx, &r2))
+	assert.NotEqual(t, "INV-2", r2.Invoice)
+}

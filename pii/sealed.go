@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 
 	"github.com/personaldata/personaldata/internal/envelope"
 )
@@ -30,6 +31,7 @@ type sealedValue interface {
 	marshalPlain() ([]byte, error)
 	unmarshalPlain([]byte) error
 	zeroPlain()
+	isZero() bool
 }
 
 // Sealed holds a value of any type that is encrypted as a whole: a birth
@@ -39,7 +41,8 @@ type sealedValue interface {
 //	Birthdate pii.Sealed[time.Time] `pii:"birthdate"`
 //
 // Protect encodes the value with encoding/json and seals it; Reveal opens it
-// again. A Sealed is in one of three states: plain (readable with Get),
+// again. Like an empty string, a Sealed holding the zero value of T is
+// left alone: it stays plain and is written out as null. A Sealed is in one of three states: plain (readable with Get),
 // sealed (Get returns ErrSealed) or erased (Get returns ErrErased, its key
 // was shredded).
 //
@@ -94,6 +97,10 @@ func (s *Sealed[T]) unmarshalPlain(b []byte) error {
 	return nil
 }
 
+func (s *Sealed[T]) isZero() bool {
+	return s.c.state == statePlain && reflect.ValueOf(&s.v).Elem().IsZero()
+}
+
 func (s *Sealed[T]) zeroPlain() {
 	var zero T
 	s.v = zero
@@ -103,8 +110,12 @@ func (s *Sealed[T]) zeroPlain() {
 var errPlainToStorage = errors.New("pii: refusing to write an unprotected Sealed value; call Protect first")
 
 // MarshalJSON writes the ciphertext as a string in the text envelope form, or
-// null once erased. It fails while the value is plain.
+// null once erased or while it holds the zero value. It fails while it holds
+// any other plain value.
 func (s Sealed[T]) MarshalJSON() ([]byte, error) {
+	if s.isZero() {
+		return []byte("null"), nil
+	}
 	switch s.c.state {
 	case stateSealed:
 		return json.Marshal(string(envelope.AppendText(nil, s.c.env)))
@@ -144,9 +155,13 @@ func (s *Sealed[T]) setBinary(bin []byte) error {
 	return nil
 }
 
-// Value implements [driver.Valuer]: the binary envelope, or NULL once erased.
-// It fails while the value is plain.
+// Value implements [driver.Valuer]: the binary envelope, or NULL once erased
+// or while it holds the zero value. It fails while it holds any other plain
+// value.
 func (s Sealed[T]) Value() (driver.Value, error) {
+	if s.isZero() {
+		return nil, nil
+	}
 	switch s.c.state {
 	case stateSealed:
 		return append([]byte(nil), s.c.env...), nil

@@ -123,6 +123,9 @@ type walker struct {
 	memoRef KeyRef
 	memo    *keyEntry
 
+	depth   int                    // pointers followed below the root
+	visited map[unsafe.Pointer]bool // pointers followed, so cycles end
+
 	path []seg
 	errs []*FieldError
 	buf  []byte
@@ -170,7 +173,7 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 		// in one store call.
 		w.collect, w.refs = true, map[KeyRef]struct{}{}
 		w.container(rv, ri.cp, "")
-		w.collect = false
+		w.collect, w.visited = false, nil
 		if len(w.refs) > 0 {
 			refs := make([]KeyRef, 0, len(w.refs))
 			for r := range w.refs {
@@ -210,9 +213,24 @@ func (w *walker) container(v reflect.Value, cp *containerPlan, subject string) {
 	case reflect.Struct:
 		w.structValue(v, cp.plan(), subject)
 	case reflect.Pointer:
-		if !v.IsNil() {
-			w.container(v.Elem(), cp.elem, subject)
+		if v.IsNil() {
+			return
 		}
+		if w.depth > 0 {
+			// Below the root a value may point back at itself (an object
+			// graph with cycles): each pointer is followed once.
+			ptr := v.UnsafePointer()
+			if w.visited == nil {
+				w.visited = map[unsafe.Pointer]bool{}
+			}
+			if w.visited[ptr] {
+				return
+			}
+			w.visited[ptr] = true
+		}
+		w.depth++
+		w.container(v.Elem(), cp.elem, subject)
+		w.depth--
 	case reflect.Slice, reflect.Array:
 		n := len(w.path)
 		for i := range v.Len() {
@@ -349,8 +367,9 @@ func (w *walker) hasWork(fv reflect.Value, op opKind) bool {
 		}
 		return false
 	case opSealed:
-		st := fv.Addr().Interface().(sealedValue).core().state
-		return (w.mode == modeProtect && st == statePlain) || (w.mode == modeReveal && st == stateSealed)
+		sv := fv.Addr().Interface().(sealedValue)
+		st := sv.core().state
+		return (w.mode == modeProtect && st == statePlain && !sv.isZero()) || (w.mode == modeReveal && st == stateSealed)
 	}
 	return false
 }

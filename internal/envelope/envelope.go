@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Algorithm identifies the AEAD that sealed an envelope.
@@ -122,7 +123,9 @@ func AppendAD(dst, header []byte, subject, scope, category string) []byte {
 	return dst
 }
 
-var b64 = base64.RawURLEncoding
+// b64 is strict: one spelling per envelope (unused trailing bits must be
+// zero). DecodeText rejects the CR and LF that the decoder would skip.
+var b64 = base64.RawURLEncoding.Strict()
 
 // TextLen returns the length of the text form of a binary envelope of n bytes.
 func TextLen(n int) int { return len(TextPrefix) + b64.EncodedLen(n) }
@@ -140,6 +143,9 @@ func DecodeText(dst []byte, s string) ([]byte, error) {
 		return dst, ErrTextPrefix
 	}
 	payload := s[len(TextPrefix):]
+	if strings.ContainsAny(payload, "\r\n") {
+		return dst, ErrTextPayload
+	}
 	n := b64.DecodedLen(len(payload))
 	start := len(dst)
 	dst = append(dst, make([]byte, n)...)

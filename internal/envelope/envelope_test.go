@@ -43,3 +43,19 @@ func TestTextRoundTrip(t *testing.T) {
 		t.Fatalf("bad prefix: %v", err)
 	}
 }
+
+func TestTextIsStrict(t *testing.T) {
+	bin := AppendHeader(nil, AES256GCM)
+	bin = append(bin, bytes.Repeat([]byte{0x01}, 29)...)
+	text := string(AppendText(nil, bin))
+	if _, err := DecodeText(nil, text[:10]+"\r\n"+text[10:]); err != ErrTextPayload {
+		t.Fatalf("CR LF accepted: %v", err)
+	}
+	// Flip the unused low bits of the last character: another spelling of
+	// the same bytes must be rejected.
+	last := text[len(text)-1]
+	alt := text[:len(text)-1] + string(rune(last+1))
+	if b, err := DecodeText(nil, alt); err == nil && bytes.Equal(b, bin) {
+		t.Fatal("non-canonical text accepted")
+	}
+}
