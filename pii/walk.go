@@ -123,7 +123,7 @@ type walker struct {
 	memoRef KeyRef
 	memo    *keyEntry
 
-	depth   int                    // pointers followed below the root
+	depth   int                     // pointers followed below the root
 	visited map[unsafe.Pointer]bool // pointers followed, so cycles end
 
 	path []seg
