@@ -36,6 +36,13 @@ func (s SubjectID) Validate() error {
 	if len(s) > MaxSubjectIDLen {
 		return fmt.Errorf("%w: longer than %d bytes", ErrInvalidSubject, MaxSubjectIDLen)
 	}
+	printable := true
+	for i := 0; i < len(s) && printable; i++ {
+		printable = s[i] >= 0x20 && s[i] < 0x7f
+	}
+	if printable {
+		return nil // the common case: printable ASCII
+	}
 	if !utf8.ValidString(string(s)) {
 		return fmt.Errorf("%w: not UTF-8", ErrInvalidSubject)
 	}

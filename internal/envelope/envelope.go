@@ -143,7 +143,7 @@ func DecodeText(dst []byte, s string) ([]byte, error) {
 		return dst, ErrTextPrefix
 	}
 	payload := s[len(TextPrefix):]
-	if strings.ContainsAny(payload, "\r\n") {
+	if strings.IndexByte(payload, '\r') >= 0 || strings.IndexByte(payload, '\n') >= 0 {
 		return dst, ErrTextPayload
 	}
 	n := b64.DecodedLen(len(payload))
