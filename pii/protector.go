@@ -310,20 +310,26 @@ func (p *Protector) keys(ctx context.Context, refs []KeyRef) (map[KeyRef]*keyEnt
 	return got, bad, nil
 }
 
+// checkArgs validates the arguments of Seal and Open.
+func (p *Protector) checkArgs(ctx context.Context, subject personaldata.SubjectID, scope personaldata.Scope, category personaldata.Category) (KeyRef, error) {
+	if err := p.check(ctx); err != nil {
+		return KeyRef{}, err
+	}
+	ref, err := validRef(subject, scope)
+	if err != nil {
+		return KeyRef{}, err
+	}
+	return ref, category.Validate()
+}
+
 // Seal encrypts plaintext for subject under the key of scope, binding it to
 // category, and returns a binary envelope. It creates the key if the
 // subject has none in scope, and fails with ErrForgotten if the scope was
 // shredded. Use it for personal data outside tagged structs: a consent
 // ledger's evidence, a file, a message body.
 func (p *Protector) Seal(ctx context.Context, subject personaldata.SubjectID, scope personaldata.Scope, category personaldata.Category, plaintext []byte) ([]byte, error) {
-	if err := p.check(ctx); err != nil {
-		return nil, err
-	}
-	ref, err := validRef(subject, scope)
+	ref, err := p.checkArgs(ctx, subject, scope, category)
 	if err != nil {
-		return nil, err
-	}
-	if err := category.Validate(); err != nil {
 		return nil, err
 	}
 	e, err := p.key(ctx, ref, true)
@@ -338,14 +344,8 @@ func (p *Protector) Seal(ctx context.Context, subject personaldata.SubjectID, sc
 // subject, scope or category, or one altered, fails with ErrTampered; bytes
 // that are not an envelope fail with ErrMalformed.
 func (p *Protector) Open(ctx context.Context, subject personaldata.SubjectID, scope personaldata.Scope, category personaldata.Category, env []byte) ([]byte, error) {
-	if err := p.check(ctx); err != nil {
-		return nil, err
-	}
-	ref, err := validRef(subject, scope)
+	ref, err := p.checkArgs(ctx, subject, scope, category)
 	if err != nil {
-		return nil, err
-	}
-	if err := category.Validate(); err != nil {
 		return nil, err
 	}
 	parsed, err := envelope.Parse(env)
