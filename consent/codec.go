@@ -10,8 +10,6 @@ import (
 	"hash"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
 	"github.com/personaldata/personaldata"
 )
 
@@ -298,13 +296,4 @@ func decodePersonal(b []byte) (PersonalData, error) {
 		return PersonalData{}, r.err
 	}
 	return p, nil
-}
-
-// parseULID parses a record's ID column.
-func parseULID(s string) (ulid.ULID, error) {
-	id, err := ulid.ParseStrict(s)
-	if err != nil {
-		return ulid.ULID{}, fmt.Errorf("%w: event ID: %w", errDecode, err)
-	}
-	return id, nil
 }

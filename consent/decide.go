@@ -72,6 +72,7 @@ type entry struct {
 }
 
 type timeline struct {
+	idx     int // purposeInfo.idx, -1 for a purpose not registered when loaded
 	purpose PurposeID
 	entries []entry // sorted by (eff, seq)
 }
@@ -82,6 +83,7 @@ type subjectState struct {
 	seq      uint64
 	head     [32]byte
 	erased   bool
+	unreg    bool // some timeline has idx -1
 	broken   *ChainError
 	subj     []entry // restrictions without purpose and erasure
 	purposes []timeline
@@ -100,7 +102,7 @@ func insertEntry(list []entry, e entry) []entry {
 
 // with returns a copy of st with evs applied.
 func (st *subjectState) with(evs []Event, reg *registry) *subjectState {
-	n := &subjectState{seq: st.seq, head: st.head, erased: st.erased, subj: st.subj, purposes: slices.Clone(st.purposes)}
+	n := &subjectState{seq: st.seq, head: st.head, erased: st.erased, unreg: st.unreg, subj: st.subj, purposes: slices.Clone(st.purposes)}
 	for i := range evs {
 		e := &evs[i]
 		en := entry{
@@ -131,10 +133,39 @@ func (st *subjectState) with(evs []Event, reg *registry) *subjectState {
 			}
 		}
 		if !found {
-			n.purposes = append(n.purposes, timeline{purpose: e.Purpose, entries: []entry{en}})
+			idx := -1
+			if pi := reg.purposes[e.Purpose]; pi != nil {
+				idx = pi.idx
+			} else {
+				n.unreg = true
+			}
+			n.purposes = append(n.purposes, timeline{idx: idx, purpose: e.Purpose, entries: []entry{en}})
 		}
 	}
+	n.compact()
 	return n
+}
+
+// compact moves all entries into one backing array, so that a decision
+// touches few cache lines. Each timeline is capped at its length, so a
+// later insert copies instead of writing into a neighbour.
+func (st *subjectState) compact() {
+	total := len(st.subj)
+	for _, tl := range st.purposes {
+		total += len(tl.entries)
+	}
+	backing := make([]entry, 0, total)
+	grab := func(list []entry) []entry {
+		start := len(backing)
+		backing = append(backing, list...)
+		return backing[start:len(backing):len(backing)]
+	}
+	for i := range st.purposes {
+		st.purposes[i].entries = grab(st.purposes[i].entries)
+	}
+	if len(st.subj) > 0 {
+		st.subj = grab(st.subj)
+	}
 }
 
 // upto returns the number of entries with eff <= t (binary search).
@@ -263,7 +294,7 @@ func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
 	}
 	var list []entry
 	for i := range st.purposes {
-		if st.purposes[i].purpose == p.ID {
+		if st.purposes[i].idx == p.idx || (st.unreg && st.purposes[i].idx < 0 && st.purposes[i].purpose == p.ID) {
 			list = st.purposes[i].entries
 			break
 		}

@@ -94,14 +94,17 @@ type Ledger struct {
 	closed atomic.Bool
 }
 
+// shard holds the index of some subjects. Readers look a state up in
+// states under the read lock; a writer holds the subject's slot mutex and
+// replaces the state under the write lock. States are immutable.
 type shard struct {
-	mu sync.RWMutex
-	m  map[personaldata.SubjectID]*slot
+	mu     sync.RWMutex
+	states map[personaldata.SubjectID]*subjectState
+	slots  map[personaldata.SubjectID]*slot
 }
 
 type slot struct {
 	mu sync.Mutex // serialises writers of one subject
-	st atomic.Pointer[subjectState]
 }
 
 // New returns a Ledger over store, registers the purposes and notices of
@@ -149,7 +152,8 @@ func New(ctx context.Context, store Store, opts *Options) (*Ledger, error) {
 		l.hasher.key = bytes.Clone(o.ChainKey)
 	}
 	for i := range l.shards {
-		l.shards[i].m = make(map[personaldata.SubjectID]*slot)
+		l.shards[i].states = make(map[personaldata.SubjectID]*subjectState)
+		l.shards[i].slots = make(map[personaldata.SubjectID]*slot)
 	}
 	l.reg.Store(&registry{purposes: map[PurposeID]*purposeInfo{}, byVer: map[string]*Notice{}})
 	for _, p := range o.Purposes {
@@ -172,36 +176,49 @@ func New(ctx context.Context, store Store, opts *Options) (*Ledger, error) {
 		if err != nil {
 			return nil, err
 		}
-		l.slot(subject, true).st.Store(st)
+		l.setState(subject, st)
 	}
 	return l, nil
 }
 
 func (l *Ledger) now() time.Time { return l.clock().UTC() }
 
-func (l *Ledger) slot(subject personaldata.SubjectID, create bool) *slot {
-	sh := &l.shards[maphash.String(l.seed, string(subject))%shardCount]
+func (l *Ledger) shard(subject personaldata.SubjectID) *shard {
+	return &l.shards[maphash.String(l.seed, string(subject))%shardCount]
+}
+
+// slot returns the writer slot of subject, creating it.
+func (l *Ledger) slot(subject personaldata.SubjectID) *slot {
+	sh := l.shard(subject)
 	sh.mu.RLock()
-	s := sh.m[subject]
+	s := sh.slots[subject]
 	sh.mu.RUnlock()
-	if s != nil || !create {
+	if s != nil {
 		return s
 	}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if s = sh.m[subject]; s == nil {
+	if s = sh.slots[subject]; s == nil {
 		s = &slot{}
-		sh.m[subject] = s
+		sh.slots[subject] = s
 	}
 	return s
 }
 
+// state returns subject's current state, nil if it has none.
 func (l *Ledger) state(subject personaldata.SubjectID) *subjectState {
-	s := l.slot(subject, false)
-	if s == nil {
-		return nil
-	}
-	return s.st.Load()
+	sh := l.shard(subject)
+	sh.mu.RLock()
+	st := sh.states[subject]
+	sh.mu.RUnlock()
+	return st
+}
+
+func (l *Ledger) setState(subject personaldata.SubjectID, st *subjectState) {
+	sh := l.shard(subject)
+	sh.mu.Lock()
+	sh.states[subject] = st
+	sh.mu.Unlock()
 }
 
 // load reads subject's chain from the store and builds its state. A broken
@@ -353,11 +370,11 @@ func (l *Ledger) RecordBatch(ctx context.Context, changes []Change) ([]Event, er
 			return nil, fmt.Errorf("consent: record %s for subject %q: %w", changes[i].Type, string(subject), err)
 		}
 	}
-	s := l.slot(subject, true)
+	s := l.slot(subject)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		st := s.st.Load()
+		st := l.state(subject)
 		if st == nil {
 			st = &subjectState{}
 		}
@@ -387,13 +404,13 @@ func (l *Ledger) RecordBatch(ctx context.Context, changes []Change) ([]Event, er
 			if lerr != nil {
 				return nil, lerr
 			}
-			s.st.Store(nst)
+			l.setState(subject, nst)
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("consent: record for subject %q: %w", string(subject), err)
 		}
-		s.st.Store(st.with(evs, reg))
+		l.setState(subject, st.with(evs, reg))
 		return evs, nil
 	}
 }
@@ -543,14 +560,14 @@ func (l *Ledger) Sync(ctx context.Context, subject personaldata.SubjectID) error
 	if l.closed.Load() {
 		return ErrClosed
 	}
-	s := l.slot(subject, true)
+	s := l.slot(subject)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, err := l.load(ctx, subject, l.reg.Load(), nil)
 	if err != nil {
 		return err
 	}
-	s.st.Store(st)
+	l.setState(subject, st)
 	if st.broken != nil {
 		return st.broken
 	}

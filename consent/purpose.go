@@ -183,6 +183,7 @@ type registry struct {
 type purposeInfo struct {
 	Purpose
 	since int64
+	idx   int // registration order, the key of timelines in the index
 	// fresh holds, sorted, the effective times (unix ns) of the notice
 	// versions that require fresh consent for this purpose.
 	fresh []int64
@@ -230,7 +231,7 @@ func (r *registry) addPurpose(p Purpose, now time.Time) (*registry, error) {
 		return nil, fmt.Errorf("%w: purpose %q already registered with other settings", ErrInvalidPurpose, p.ID)
 	}
 	c := r.clone()
-	pi := &purposeInfo{Purpose: p, since: p.Since.UnixNano()}
+	pi := &purposeInfo{Purpose: p, since: p.Since.UnixNano(), idx: len(c.order)}
 	for _, n := range c.notices {
 		if slices.Contains(n.FreshConsent, p.ID) {
 			pi.fresh = append(pi.fresh, n.EffectiveAt.UnixNano())
