@@ -258,7 +258,8 @@ func (e *Event) check() error {
 // integers and bytes. Data is the event's canonical encoding and Hash its
 // chain hash; Subject, Seq, ID and Purpose repeat fields of Data so a store
 // can index them. A store keeps records as given and returns them
-// byte for byte; the ledger checks that the columns match Data.
+// byte for byte; the ledger checks that the columns match Data. A Record
+// is a plain value, safe to share once built.
 type Record struct {
 	Subject personaldata.SubjectID
 	Seq     uint64    // 1-based position in the subject's chain

@@ -38,7 +38,8 @@ const (
 )
 
 // Options configure a [Ledger]. Nil Options and zero fields mean the
-// documented defaults.
+// documented defaults. New copies them; do not change them concurrently
+// with New.
 type Options struct {
 	// Clock returns the current time; default time.Now.
 	Clock func() time.Time

@@ -15,7 +15,8 @@ import (
 // receipts follow.
 const ReceiptVersion = "KI-CR-v1.1.0"
 
-// ReceiptOptions describe the controller in consent receipts.
+// ReceiptOptions describe the controller in consent receipts. Like the
+// other receipt types it is a plain value, safe to share once built.
 type ReceiptOptions struct {
 	Jurisdiction string // such as "NL"
 	Language     string // default: the notice's language
