@@ -87,6 +87,7 @@ type subjectState struct {
 	broken   *ChainError
 	subj     []entry // restrictions without purpose and erasure
 	purposes []timeline
+	inline   [6]timeline // backs purposes when it fits: one allocation fewer to read
 }
 
 func insertEntry(list []entry, e entry) []entry {
@@ -142,30 +143,55 @@ func (st *subjectState) with(evs []Event, reg *registry) *subjectState {
 			n.purposes = append(n.purposes, timeline{idx: idx, purpose: e.Purpose, entries: []entry{en}})
 		}
 	}
-	n.compact()
-	return n
+	return n.compact()
 }
 
 // compact moves all entries into one backing array, so that a decision
-// touches few cache lines. Each timeline is capped at its length, so a
-// later insert copies instead of writing into a neighbour.
-func (st *subjectState) compact() {
+// touches few cache lines, and returns the state to publish: for a small
+// subject, a copy that holds the state and its entries in one allocation.
+// Each timeline is capped at its length, so a later insert copies instead of
+// writing into a neighbour.
+func (st *subjectState) compact() *subjectState {
 	total := len(st.subj)
 	for _, tl := range st.purposes {
 		total += len(tl.entries)
 	}
-	backing := make([]entry, 0, total)
+	out := st
+	var backing []entry
+	switch {
+	case total <= 8:
+		x := &struct {
+			s subjectState
+			e [8]entry
+		}{s: *st}
+		out, backing = &x.s, x.e[:0]
+	case total <= 24:
+		x := &struct {
+			s subjectState
+			e [24]entry
+		}{s: *st}
+		out, backing = &x.s, x.e[:0]
+	default:
+		backing = make([]entry, 0, total)
+	}
 	grab := func(list []entry) []entry {
 		start := len(backing)
 		backing = append(backing, list...)
 		return backing[start:len(backing):len(backing)]
 	}
-	for i := range st.purposes {
-		st.purposes[i].entries = grab(st.purposes[i].entries)
+	if n := len(out.purposes); n <= len(out.inline) {
+		copy(out.inline[:], out.purposes)
+		out.purposes = out.inline[:n:n]
+	} else {
+		out.purposes = slices.Clone(out.purposes)
 	}
-	if len(st.subj) > 0 {
-		st.subj = grab(st.subj)
+	for i := range out.purposes {
+		out.purposes[i].entries = grab(out.purposes[i].entries)
 	}
+	if len(out.subj) > 0 {
+		out.subj = grab(out.subj)
+	}
+	return out
 }
 
 // upto returns the number of entries with eff <= t (binary search).
