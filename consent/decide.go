@@ -80,15 +80,28 @@ type timeline struct {
 // subjectState is the immutable materialised state of one subject; writers
 // replace it (copy on write).
 type subjectState struct {
-	seq      uint64
-	head     [32]byte
-	erased   bool
-	unreg    bool // some timeline has idx -1
-	broken   *ChainError
-	subj     []entry // restrictions without purpose and erasure
+	// The fields a decision reads come first and the entries of a small
+	// subject follow them in the same allocation (see compact), so that a
+	// decision touches few cache lines: on a large ledger each one is a
+	// trip to main memory.
+	seq uint64
+	// spans[i] locates, in all, the timeline of the purpose registered
+	// with index i: offset and length. Valid when spansOK; purposes
+	// registered later (or larger subjects) are found by scanning purposes.
+	spans   [posLen][2]uint8
+	spansOK bool
+	erased  bool
+	unreg   bool // some timeline has idx -1
+	broken  *ChainError
+	all     []entry // every entry, the backing of subj and the timelines
+	subj    []entry // restrictions without purpose and erasure
+	head    [32]byte
+
 	purposes []timeline
-	inline   [6]timeline // backs purposes when it fits: one allocation fewer to read
 }
+
+// posLen bounds the registry indexes subjectState.spans covers.
+const posLen = 16
 
 func insertEntry(list []entry, e entry) []entry {
 	i := len(list)
@@ -179,18 +192,24 @@ func (st *subjectState) compact() *subjectState {
 		backing = append(backing, list...)
 		return backing[start:len(backing):len(backing)]
 	}
-	if n := len(out.purposes); n <= len(out.inline) {
-		copy(out.inline[:], out.purposes)
-		out.purposes = out.inline[:n:n]
-	} else {
-		out.purposes = slices.Clone(out.purposes)
-	}
+	out.purposes = slices.Clone(out.purposes)
+	out.spans, out.spansOK = [posLen][2]uint8{}, !out.unreg
 	for i := range out.purposes {
+		start := len(backing)
 		out.purposes[i].entries = grab(out.purposes[i].entries)
+		idx, n := out.purposes[i].idx, len(out.purposes[i].entries)
+		switch {
+		case idx >= posLen:
+		case idx < 0 || start+n > 255:
+			out.spansOK = false
+		default:
+			out.spans[idx] = [2]uint8{uint8(start), uint8(n)}
+		}
 	}
 	if len(out.subj) > 0 {
 		out.subj = grab(out.subj)
 	}
+	out.all = backing
 	return out
 }
 
@@ -296,6 +315,16 @@ func (d *Decision) rest(e *entry, r Reason, allowed bool) {
 	d.Until = time.Time{}
 }
 
+// scanTimelines returns the timeline of p in st by scanning.
+func scanTimelines(st *subjectState, p *purposeInfo) []entry {
+	for i := range st.purposes {
+		if st.purposes[i].idx == p.idx || (st.unreg && st.purposes[i].idx < 0 && st.purposes[i].purpose == p.ID) {
+			return st.purposes[i].entries
+		}
+	}
+	return nil
+}
+
 // evaluate fills d for purpose p and state st at t.
 func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
 	if st == nil || st.seq == 0 {
@@ -319,11 +348,11 @@ func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
 		}
 	}
 	var list []entry
-	for i := range st.purposes {
-		if st.purposes[i].idx == p.idx || (st.unreg && st.purposes[i].idx < 0 && st.purposes[i].purpose == p.ID) {
-			list = st.purposes[i].entries
-			break
-		}
+	if st.spansOK && p.idx >= 0 && p.idx < posLen {
+		sp := st.spans[p.idx]
+		list = st.all[sp[0] : sp[0]+sp[1]]
+	} else {
+		list = scanTimelines(st, p)
 	}
 	if r, e := restrictedAt(list, t); r {
 		d.rest(e, ReasonRestricted, false)
