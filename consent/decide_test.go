@@ -2,6 +2,7 @@ package consent_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -246,4 +247,32 @@ func TestPurposeValidity(t *testing.T) {
 	assert.Equal(t, day(2), e.ExpiresAt)
 	assert.True(t, f.decide(t, "s", "survey", day(1).Add(time.Hour)).Allowed)
 	assert.Equal(t, consent.ReasonExpired, f.decide(t, "s", "survey", day(2)).Reason)
+}
+
+// TestManyPurposesAndLateRegistration covers the decision index past its
+// fast path: more purposes than it indexes directly, and a purpose
+// registered after a subject already has events.
+func TestManyPurposesAndLateRegistration(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(o *consent.Options) { o.Notices = nil })
+	var ids []consent.PurposeID
+	for i := range 20 {
+		id := consent.PurposeID(fmt.Sprintf("extra-%02d", i))
+		require.NoError(t, f.l.AddPurpose(consent.Purpose{ID: id, Basis: personaldata.Consent, Since: t0}))
+		ids = append(ids, id)
+	}
+	for i, id := range ids {
+		if i%2 == 0 {
+			f.record(t, consent.Change{Type: consent.EventGrant, Subject: "s", Purpose: id, EffectiveAt: day(1)})
+		}
+	}
+	require.NoError(t, f.l.AddPurpose(consent.Purpose{ID: "late", Basis: personaldata.Consent, Since: t0}))
+	for i, id := range ids {
+		d := f.decide(t, "s", id, day(2))
+		assert.Equal(t, i%2 == 0, d.Allowed, "purpose %s", id)
+	}
+	assert.Equal(t, consent.ReasonNoConsent, f.decide(t, "s", "late", day(2)).Reason)
+	f.record(t, consent.Change{Type: consent.EventGrant, Subject: "s", Purpose: "late", EffectiveAt: day(3)})
+	assert.True(t, f.decide(t, "s", "late", day(4)).Allowed)
+	assert.False(t, f.decide(t, "s", "late", day(2)).Allowed, "not retroactive")
 }
