@@ -41,7 +41,9 @@ func (a Algorithm) String() string {
 }
 
 // Options configure a [Protector]. The zero value, or nil, gives the
-// defaults each field documents.
+// defaults each field documents. Randomness (data keys and nonces) always
+// comes from crypto/rand and is deliberately not an option: a repeatable
+// source would repeat nonces under one key.
 type Options struct {
 	// Algorithm seals new data. Default AES256GCM.
 	Algorithm Algorithm
