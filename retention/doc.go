@@ -17,7 +17,7 @@
 // overrode, the holds in force, the policy hash and an explanation that
 // can be shown to the data subject ([Decision.Explain]). Evaluate is pure
 // and does not allocate. [Evaluator.Sweep] walks the host's records and
-// carries out what is due through the host's [Actor]. [Policy.Statement]
+// carries out what is due through the host's [Disposer]. [Policy.Statement]
 // and [Evaluator.Statement] describe the retention of a category for an
 // access export or an erasure refusal. [ExamplePolicy] shows the promises
 // of a typical Dutch mail and hosting provider's privacy statement as a

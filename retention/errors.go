@@ -7,7 +7,7 @@ import (
 )
 
 // Errors reported by this package. Implementations of [HoldStore] and
-// [Actor] return or wrap them; callers check them with [errors.Is].
+// [Disposer] return or wrap them; callers check them with [errors.Is].
 var (
 	// ErrInvalidPolicy reports a policy that cannot be used: no rules,
 	// malformed JSON, an unknown field, too many rules.
@@ -28,8 +28,8 @@ var (
 	// ErrNoRule reports that no rule of the policy covers the data asked
 	// about.
 	ErrNoRule = errors.New("retention: no rule covers this data")
-	// ErrNoHoldStore reports a nil HoldStore passed to [New].
-	ErrNoHoldStore = errors.New("retention: no hold store")
+	// ErrNoHoldStore is returned by [New] for a nil HoldStore.
+	ErrNoHoldStore = errors.New("retention: New: nil HoldStore")
 
 	// ErrInvalidHold reports a hold without an ID, without a subject or
 	// record key, or with a malformed field.
@@ -41,7 +41,7 @@ var (
 	// ErrHoldReleased reports a hold that was already released.
 	ErrHoldReleased = errors.New("retention: hold already released")
 
-	// ErrNotFound is returned (or wrapped) by an [Actor] when the record it
+	// ErrNotFound is returned (or wrapped) by an [Disposer] when the record it
 	// is asked to delete or anonymise no longer exists. The sweep counts
 	// such a record as done, which makes repeated sweeps idempotent.
 	ErrNotFound = errors.New("retention: record not found")

@@ -10,15 +10,26 @@ type candidate struct {
 	due time.Time
 }
 
-// Evaluate decides what happens to a record with the given facts at now.
-// It is pure: the same facts, policy and time give the same decision, and
-// it neither reads the clock nor touches the hold store (holds come in
-// Facts.Holds). It does not allocate.
+// EvaluateIgnoringHolds decides what happens to a record with the given
+// facts at now, without asking the hold store: only the holds the caller
+// put in f.Holds count. Use [Evaluator.Decide] unless holds are checked
+// another way: a record under a hold that EvaluateIgnoringHolds does not
+// see may be found due for deletion.
+//
+// It is pure: the same facts, policy and time give the same decision; it
+// neither reads the clock nor touches the hold store, and it does not
+// allocate, so it suits hot loops (planning, reports, what-if questions).
 //
 // Conflicts are settled in this order (see the package documentation):
 // an active hold; retention required by law; an erasure request; the
 // longest other retention; the earliest deletion.
-func (e *Evaluator) Evaluate(f Facts, now time.Time) Decision {
+func (e *Evaluator) EvaluateIgnoringHolds(f Facts, now time.Time) Decision {
+	return e.evaluate(&f, now)
+}
+
+// evaluate is EvaluateIgnoringHolds on a pointer, for the callers that
+// have added the hold store's holds to f.
+func (e *Evaluator) evaluate(f *Facts, now time.Time) Decision {
 	p := e.policy
 	now = now.In(e.loc)
 	d := Decision{PolicyHash: p.hash, policy: p, loc: e.loc, winner: -1, holds: f.Holds, at: now}

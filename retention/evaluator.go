@@ -29,9 +29,10 @@ type Options struct {
 	ReviewEvery Period
 }
 
-// Evaluator applies a [Policy] to records: it decides, explains, sweeps,
-// writes retention statements and manages legal holds through a
-// [HoldStore].
+// Evaluator applies a [Policy] to records: it decides ([Evaluator.Decide]),
+// explains, sweeps ([Evaluator.Sweep]), writes retention statements
+// ([Evaluator.Statement]) and manages legal holds ([Evaluator.PlaceHold]
+// and the other hold methods) in a [HoldStore] that only it reaches.
 //
 // An Evaluator is safe for concurrent use.
 type Evaluator struct {
@@ -46,12 +47,15 @@ type Evaluator struct {
 }
 
 // New returns an Evaluator for policy that keeps legal holds in holds.
-// A nil opts means the defaults of [Options]. It returns an error wrapping
-// [ErrInvalidPolicy] for a nil policy, [ErrNoHoldStore] for a nil store
-// and [ErrInvalidPeriod] for a bad ReviewEvery.
+// A nil opts means the defaults of [Options].
+//
+// A nil policy or hold store is an error, never a panic: "retention: New:
+// nil Policy" (wrapping [ErrInvalidPolicy]) and "retention: New: nil
+// HoldStore" ([ErrNoHoldStore]). A bad ReviewEvery is an error wrapping
+// [ErrInvalidPeriod].
 func New(policy *Policy, holds HoldStore, opts *Options) (*Evaluator, error) {
 	if policy == nil {
-		return nil, fmt.Errorf("%w: nil policy", ErrInvalidPolicy)
+		return nil, errNilPolicy
 	}
 	if holds == nil {
 		return nil, ErrNoHoldStore
@@ -68,12 +72,24 @@ func New(policy *Policy, holds HoldStore, opts *Options) (*Evaluator, error) {
 			e.entropy = opts.Entropy
 		}
 		if err := opts.ReviewEvery.Validate(); err != nil {
-			return nil, fmt.Errorf("review interval: %w", err)
+			return nil, fmt.Errorf("retention: New: ReviewEvery: %w", err)
 		}
 		e.review = opts.ReviewEvery
 	}
 	return e, nil
 }
+
+// errNilPolicy is what New returns for a nil policy.
+var errNilPolicy error = &wrapped{msg: "retention: New: nil Policy", err: ErrInvalidPolicy}
+
+// wrapped is an error with its own message that wraps a sentinel.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }
 
 // Policy returns the evaluator's policy.
 func (e *Evaluator) Policy() *Policy { return e.policy }
@@ -81,9 +97,16 @@ func (e *Evaluator) Policy() *Policy { return e.policy }
 // Location returns the time zone the evaluator counts periods in.
 func (e *Evaluator) Location() *time.Location { return e.loc }
 
-// Decide evaluates a record at the evaluator's clock time, with the holds
-// that the hold store reports for its subject and key (any holds already
-// in facts count too).
+// Decide decides what happens to the host record with key key and facts
+// f, now: it asks the hold store for the holds in force on f.Subject and
+// on key, and evaluates at the evaluator's clock time. This is the call to
+// make before deleting, anonymising or refusing to erase anything: data
+// under a legal hold is kept ([ReasonHold]). Holds already in f.Holds
+// count too.
+//
+// It fails only if the hold store fails; it then decides nothing.
+// [Evaluator.EvaluateIgnoringHolds] is the same evaluation without the
+// hold store, for hot loops that have checked holds another way.
 func (e *Evaluator) Decide(ctx context.Context, key string, f Facts) (Decision, error) {
 	holds, err := e.holds.Active(ctx, f.Subject, key)
 	if err != nil {
@@ -92,5 +115,5 @@ func (e *Evaluator) Decide(ctx context.Context, key string, f Facts) (Decision, 
 	if len(holds) > 0 {
 		f.Holds = append(holds, f.Holds...)
 	}
-	return e.Evaluate(f, e.clock()), nil
+	return e.evaluate(&f, e.clock()), nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestEvaluateExamplePolicy(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			d := ev.Evaluate(tc.facts, now)
+			d := ev.EvaluateIgnoringHolds(tc.facts, now)
 			assert.Equal(t, tc.verdict, d.Verdict, "verdict; %s", d)
 			assert.Equal(t, tc.reason, d.Reason, "reason; %s", d)
 			assert.Equal(t, tc.rule, d.RuleID)
@@ -194,7 +195,7 @@ func TestEvaluateHolds(t *testing.T) {
 	ev := newEvaluator(t, retention.ExamplePolicy(), nil)
 	h := activeHold()
 	f := retention.Facts{Category: "mail-log", Collected: day(2026, 1, 1), Holds: []retention.Hold{h, h}}
-	d := ev.Evaluate(f, now)
+	d := ev.EvaluateIgnoringHolds(f, now)
 	assert.Equal(t, retention.Keep, d.Verdict)
 	assert.True(t, d.Indefinite())
 	assert.True(t, d.NextReview.IsZero())
@@ -205,21 +206,21 @@ func TestEvaluateHolds(t *testing.T) {
 	// A hold released after now still counts at now.
 	h.ReleasedAt = now.Add(time.Hour)
 	f.Holds = []retention.Hold{h}
-	assert.Equal(t, retention.ReasonHold, ev.Evaluate(f, now).Reason)
-	assert.Equal(t, retention.Delete, ev.Evaluate(f, now.Add(2*time.Hour)).Verdict)
+	assert.Equal(t, retention.ReasonHold, ev.EvaluateIgnoringHolds(f, now).Reason)
+	assert.Equal(t, retention.Delete, ev.EvaluateIgnoringHolds(f, now.Add(2*time.Hour)).Verdict)
 }
 
 func TestEvaluateExplain(t *testing.T) {
 	t.Parallel()
 	ev := newEvaluator(t, retention.ExamplePolicy(), nil)
-	d := ev.Evaluate(retention.Facts{Category: "billing", Collected: day(2024, 3, 15), ErasureRequested: day(2026, 1, 2)}, now)
+	d := ev.EvaluateIgnoringHolds(retention.Facts{Category: "billing", Collected: day(2024, 3, 15), ErasureRequested: day(2026, 1, 2)}, now)
 	assert.Equal(t, `This data is kept until 1 January 2032 because the law requires it: Invoices and payment data are kept for 7 years after the end of the fiscal year, as Dutch tax law requires (AWR art. 52 lid 4). This takes precedence over rule "erasure".`, d.Explain())
 	assert.Equal(t, `keep until 2032-01-01 (legal-retention, rule "invoices")`, d.String())
 
-	d = ev.Evaluate(retention.Facts{Category: "mail-log", Collected: day(2026, 5, 1)}, now)
+	d = ev.EvaluateIgnoringHolds(retention.Facts{Category: "mail-log", Collected: day(2026, 5, 1)}, now)
 	assert.Equal(t, `The retention period of this data ended on 31 May 2026; it is to be deleted now: Spam-filter logs are deleted after 30 days.`, d.Explain())
 
-	d = ev.Evaluate(retention.Facts{Category: "contact", Collected: day(2025, 1, 1), ErasureRequested: day(2026, 6, 1)}, now)
+	d = ev.EvaluateIgnoringHolds(retention.Facts{Category: "contact", Collected: day(2025, 1, 1), ErasureRequested: day(2026, 6, 1)}, now)
 	assert.Equal(t, `Your erasure request is being carried out: this data is deleted on 1 July 2026 (When you ask us to erase your data, data that no law requires us to keep is deleted within 30 days (GDPR Art. 12(3), 17)). This takes precedence over rule "contact".`, d.Explain())
 }
 
@@ -350,7 +351,7 @@ func TestEvaluateConflictOrder(t *testing.T) {
 				rand.New(rand.NewPCG(uint64(i), 9)).Shuffle(len(rules), func(a, b int) { rules[a], rules[b] = rules[b], rules[a] })
 				p, err := retention.NewPolicy(retention.PolicySpec{Rules: rules})
 				require.NoError(t, err)
-				d := newEvaluator(t, p, nil).Evaluate(tc.facts, now)
+				d := newEvaluator(t, p, nil).EvaluateIgnoringHolds(tc.facts, now)
 				assert.Equal(t, tc.verdict, d.Verdict, "%s", d)
 				assert.Equal(t, tc.reason, d.Reason, "%s", d)
 				assert.Equal(t, tc.winner, d.RuleID)
@@ -376,7 +377,7 @@ func TestDecisionLogValue(t *testing.T) {
 		return a
 	}}))
 	f := retention.Facts{Subject: "customer-1", Category: "billing", Collected: day(2024, 3, 15)}
-	log.Info("decided", "decision", ev.Evaluate(f, now))
+	log.Info("decided", "decision", ev.EvaluateIgnoringHolds(f, now))
 	hash := retention.ExamplePolicy().Hash().String()[:12]
 	assert.Equal(t, "level=INFO msg=decided decision.verdict=keep decision.reason=legal-retention decision.rule=invoices "+
 		"decision.until=2032-01-01T00:00:00.000Z decision.next_review=2032-01-01T00:00:00.000Z decision.policy="+hash+"\n", buf.String())
@@ -386,7 +387,7 @@ func TestEvaluateNoRule(t *testing.T) {
 	t.Parallel()
 	p, err := retention.NewPolicy(retention.PolicySpec{Rules: []retention.Rule{validRule()}})
 	require.NoError(t, err)
-	d := newEvaluator(t, p, nil).Evaluate(retention.Facts{Category: "photo", Collected: day(2000, 1, 1)}, now)
+	d := newEvaluator(t, p, nil).EvaluateIgnoringHolds(retention.Facts{Category: "photo", Collected: day(2000, 1, 1)}, now)
 	assert.Equal(t, retention.Keep, d.Verdict)
 	assert.Equal(t, retention.ReasonNoRule, d.Reason)
 	assert.True(t, d.Indefinite())
@@ -403,7 +404,7 @@ func TestEvaluateOverriddenCapped(t *testing.T) {
 	}
 	p, err := retention.NewPolicy(retention.PolicySpec{Rules: rules})
 	require.NoError(t, err)
-	d := newEvaluator(t, p, nil).Evaluate(retention.Facts{Category: "data", Collected: day(2026, 1, 1)}, now)
+	d := newEvaluator(t, p, nil).EvaluateIgnoringHolds(retention.Facts{Category: "data", Collected: day(2026, 1, 1)}, now)
 	assert.Equal(t, "r00", d.RuleID)
 	assert.Equal(t, 11, d.OverriddenCount)
 	var ids []string
@@ -417,9 +418,9 @@ func TestEvaluateOverriddenCapped(t *testing.T) {
 func TestEvaluateReviewEvery(t *testing.T) {
 	t.Parallel()
 	ev := newEvaluator(t, retention.ExamplePolicy(), &retention.Options{ReviewEvery: retention.Period{Months: 6}})
-	d := ev.Evaluate(retention.Facts{Category: "billing", Subject: "customer-1", Collected: day(2018, 1, 1), Holds: []retention.Hold{activeHold()}}, now)
+	d := ev.EvaluateIgnoringHolds(retention.Facts{Category: "billing", Subject: "customer-1", Collected: day(2018, 1, 1), Holds: []retention.Hold{activeHold()}}, now)
 	assert.True(t, d.NextReview.Equal(time.Date(2026, 12, 15, 12, 0, 0, 0, time.UTC)), "%s", d.NextReview)
-	d = ev.Evaluate(retention.Facts{Category: "mail-log", Collected: day(2026, 6, 10)}, now)
+	d = ev.EvaluateIgnoringHolds(retention.Facts{Category: "mail-log", Collected: day(2026, 6, 10)}, now)
 	assert.True(t, d.NextReview.Equal(day(2026, 7, 10)), "an earlier end is kept: %s", d.NextReview)
 
 	_, err := retention.New(retention.ExamplePolicy(), retention.NewMemoryHoldStore(), &retention.Options{ReviewEvery: retention.Period{Days: -1}})
@@ -443,7 +444,7 @@ func TestEvaluateInLocation(t *testing.T) {
 	require.NoError(t, err)
 	ev := newEvaluator(t, retention.ExamplePolicy(), &retention.Options{Location: ams})
 	// 31 December 2024 23:30 UTC is 1 January 2025 in Amsterdam: fiscal year 2025.
-	d := ev.Evaluate(retention.Facts{Category: "billing", Collected: time.Date(2024, 12, 31, 23, 30, 0, 0, time.UTC)}, now)
+	d := ev.EvaluateIgnoringHolds(retention.Facts{Category: "billing", Collected: time.Date(2024, 12, 31, 23, 30, 0, 0, time.UTC)}, now)
 	assert.True(t, d.Until.Equal(time.Date(2033, 1, 1, 0, 0, 0, 0, ams)), "%s", d.Until)
 	assert.Equal(t, ams, d.Until.Location())
 }
@@ -454,13 +455,13 @@ func TestEvaluatePureAndConcurrent(t *testing.T) {
 	facts := randomFacts(rand.New(rand.NewPCG(5, 5)), 500)
 	want := make([]retention.Decision, len(facts))
 	for i, f := range facts {
-		want[i] = ev.Evaluate(f, now)
+		want[i] = ev.EvaluateIgnoringHolds(f, now)
 	}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
 			for i, f := range facts {
-				if d := ev.Evaluate(f, now); d.Verdict != want[i].Verdict || !d.Until.Equal(want[i].Until) ||
+				if d := ev.EvaluateIgnoringHolds(f, now); d.Verdict != want[i].Verdict || !d.Until.Equal(want[i].Until) ||
 					d.RuleID != want[i].RuleID || d.Explain() != want[i].Explain() {
 					t.Errorf("record %d: %s, earlier %s", i, d, want[i])
 					return
@@ -479,7 +480,7 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 		facts := randomFacts(rand.New(rand.NewPCG(1, 2)), 64)
 		i := 0
 		allocs := testing.AllocsPerRun(1000, func() {
-			_ = ev.Evaluate(facts[i%len(facts)], now)
+			_ = ev.EvaluateIgnoringHolds(facts[i%len(facts)], now)
 			i++
 		})
 		assert.Zero(t, allocs, "allocations per Evaluate in %s", loc)
@@ -514,4 +515,17 @@ func randomFacts(r *rand.Rand, n int) []retention.Facts {
 		}
 	}
 	return out
+}
+
+func TestNewNilDependencies(t *testing.T) {
+	t.Parallel()
+	_, err := retention.New(nil, retention.NewMemoryHoldStore(), nil)
+	assert.ErrorIs(t, err, retention.ErrInvalidPolicy)
+	assert.EqualError(t, err, "retention: New: nil Policy")
+	_, err = retention.New(retention.ExamplePolicy(), nil, nil)
+	assert.ErrorIs(t, err, retention.ErrNoHoldStore)
+	assert.EqualError(t, err, "retention: New: nil HoldStore")
+	_, err = retention.New(retention.ExamplePolicy(), retention.NewMemoryHoldStore(), &retention.Options{ReviewEvery: retention.Period{Days: -1}})
+	assert.ErrorIs(t, err, retention.ErrInvalidPeriod)
+	assert.True(t, strings.HasPrefix(err.Error(), "retention: New: "), err.Error())
 }

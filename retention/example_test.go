@@ -14,7 +14,7 @@ import (
 // fixedClock makes examples deterministic.
 func fixedClock() time.Time { return time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC) }
 
-func ExampleEvaluator_Evaluate() {
+func ExampleEvaluator_Decide() {
 	ev, err := retention.New(retention.ExamplePolicy(), retention.NewMemoryHoldStore(), &retention.Options{Clock: fixedClock})
 	if err != nil {
 		panic(err)
@@ -27,7 +27,11 @@ func ExampleEvaluator_Evaluate() {
 		Collected:        time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC),
 		ErasureRequested: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
 	}
-	d := ev.Evaluate(invoice, fixedClock())
+	// Decide asks the hold store first: data under a legal hold is kept.
+	d, err := ev.Decide(context.Background(), "invoice-2024-0042", invoice)
+	if err != nil {
+		panic(err)
+	}
 	fmt.Println(d)
 	fmt.Println(d.Explain())
 	// Output:
@@ -35,7 +39,9 @@ func ExampleEvaluator_Evaluate() {
 	// This data is kept until 1 January 2032 because the law requires it: Invoices and payment data are kept for 7 years after the end of the fiscal year, as Dutch tax law requires (AWR art. 52 lid 4). This takes precedence over rule "erasure".
 }
 
-func ExampleEvaluator_Evaluate_calendar() {
+// EvaluateIgnoringHolds is the pure evaluation, without the hold store: for
+// what-if questions and hot loops whose holds are checked another way.
+func ExampleEvaluator_EvaluateIgnoringHolds() {
 	spec := retention.PolicySpec{Rules: []retention.Rule{{
 		ID: "trial", Category: "account", Trigger: retention.TriggerCollected,
 		Period: retention.Period{Months: 1}, Action: retention.Delete, Basis: personaldata.Contract,
@@ -50,7 +56,7 @@ func ExampleEvaluator_Evaluate_calendar() {
 	}
 	for _, start := range []string{"2026-01-30", "2026-01-31", "2028-01-31", "2026-03-31"} {
 		t, _ := time.Parse(time.DateOnly, start)
-		d := ev.Evaluate(retention.Facts{Category: "account", Collected: t}, t)
+		d := ev.EvaluateIgnoringHolds(retention.Facts{Category: "account", Collected: t}, t)
 		fmt.Println(start, "+ P1M =", d.Until.Format(time.DateOnly))
 	}
 	// Output:
@@ -77,18 +83,20 @@ func ExampleEvaluator_Statement() {
 	if err != nil {
 		panic(err)
 	}
-	// Refusing to erase a registration's IP address: when may it go?
-	st, err := ev.Statement(retention.Facts{
-		Category: "ip-address", Kind: "registration",
-		Collected:        time.Date(2026, 1, 10, 9, 30, 0, 0, time.UTC),
+	// Refusing to erase an invoice: when may it go, and why?
+	st, err := ev.Statement(context.Background(), "invoice-2024-0042", retention.Facts{
+		Subject:          "customer-1017",
+		Category:         "billing",
+		Kind:             "invoice",
+		Collected:        time.Date(2024, 3, 15, 9, 30, 0, 0, time.UTC),
 		ErasureRequested: fixedClock(),
-	}, fixedClock())
+	})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(st.EarliestDisposal.Format(time.DateOnly), st.Basis)
+	fmt.Println(st.EarliestDisposal.Format(time.DateOnly), st.Basis, "-", st.Citation)
 	// Output:
-	// 2027-01-10 legal-obligation
+	// 2032-01-01 legal-obligation - AWR art. 52 lid 4; GDPR Art. 12(3), 17
 }
 
 // memTable is a host table for the sweep example.

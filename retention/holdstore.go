@@ -11,26 +11,35 @@ import (
 	"github.com/personaldata/personaldata"
 )
 
-// HoldStore stores legal holds. Implementations are thin; the [Evaluator]
-// assigns IDs and times and validates input before calling them.
-// [NewMemoryHoldStore] is an in-memory implementation; package
+// HoldStore stores legal holds for an [Evaluator], which is the only
+// caller: hosts place, release and read holds through the Evaluator's
+// methods ([Evaluator.PlaceHold], [Evaluator.ReleaseHold],
+// [Evaluator.Hold], [Evaluator.ActiveHolds], [Evaluator.ListHolds]).
+// [MemoryHoldStore] is the in-memory implementation; package
 // retention/retentiontest has the conformance suite every implementation
 // must pass.
 //
-// Implementations must be safe for concurrent use, and every method must
-// see the effect of every call that returned before it started: in
-// particular, once Place has returned, Active reports the hold, which is
-// what lets a sweep re-check holds right before it deletes.
+// Implementations stay thin: the Evaluator assigns IDs and times, validates
+// holds (a store may validate again) and wraps errors. The library does not
+// serialise calls: implementations must be safe for concurrent use, and
+// every method must see the effect of every call that returned before it
+// started. In particular, once Place has returned, Active reports the hold,
+// which is what lets a sweep re-check holds right before it deletes; and of
+// two concurrent Release calls for one hold exactly one succeeds.
+//
+// Every method returns ctx.Err() (or an error wrapping it) when ctx is done
+// before it starts. Times are stored to at least microsecond precision;
+// Get, Active and List return them in any location.
 type HoldStore interface {
 	// Place stores h, which is not released. It returns an error wrapping
 	// ErrInvalidHold if h.Validate fails or h.ReleasedAt is set, and
 	// ErrHoldExists if a hold with h.ID is stored (the stored hold is left
-	// unchanged).
+	// unchanged): placing is not idempotent, an ID is used once.
 	Place(ctx context.Context, h Hold) error
 	// Release marks hold id as released at the given time by the given
 	// person and returns the updated hold. It returns ErrHoldNotFound for an
-	// unknown ID and ErrHoldReleased, with the stored hold unchanged, for a
-	// hold already released.
+	// unknown ID and ErrHoldReleased, with the stored hold (unchanged: the
+	// first release is kept), for a hold already released.
 	Release(ctx context.Context, id ulid.ULID, at time.Time, by string) (Hold, error)
 	// Get returns hold id, released or not, or ErrHoldNotFound.
 	Get(ctx context.Context, id ulid.ULID) (Hold, error)

@@ -13,8 +13,9 @@ import (
 )
 
 // MemoryHoldStore is a [HoldStore] in memory, for tests, examples and
-// hosts with a single process. The zero value is an empty store ready to
-// use, like the one [NewMemoryHoldStore] returns.
+// hosts with a single process: holds are lost when the process ends. The
+// zero value is an empty store ready to use, as is the one
+// [NewMemoryHoldStore] returns.
 //
 // A MemoryHoldStore is safe for concurrent use.
 type MemoryHoldStore struct {
@@ -26,14 +27,9 @@ type MemoryHoldStore struct {
 
 var _ HoldStore = (*MemoryHoldStore)(nil)
 
-// NewMemoryHoldStore returns an empty MemoryHoldStore.
-func NewMemoryHoldStore() *MemoryHoldStore {
-	return &MemoryHoldStore{
-		holds:     map[ulid.ULID]Hold{},
-		bySubject: map[personaldata.SubjectID][]ulid.ULID{},
-		byRecord:  map[string][]ulid.ULID{},
-	}
-}
+// NewMemoryHoldStore returns an empty MemoryHoldStore; it is equivalent to
+// new(MemoryHoldStore).
+func NewMemoryHoldStore() *MemoryHoldStore { return new(MemoryHoldStore) }
 
 // Place implements [HoldStore].
 func (s *MemoryHoldStore) Place(ctx context.Context, h Hold) error {

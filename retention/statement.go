@@ -2,6 +2,7 @@ package retention
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -97,17 +98,25 @@ func (p *Policy) Statement(category personaldata.Category, kind string) (Stateme
 // approxDays orders periods by length; only for sorting.
 func (p Period) approxDays() int { return p.Years*366 + p.Months*31 + p.Days }
 
-// Statement returns the retention statement for the data described by
-// facts, evaluated at now: the category statement of the policy, with the
-// earliest disposal date of this record and the legal basis of the rule
-// that decided. Use it to explain an erasure refusal ("kept until ...
-// because ...") or in an access export.
-func (e *Evaluator) Statement(f Facts, now time.Time) (Statement, error) {
+// Statement returns the retention statement for the host record with key
+// key and facts f, decided now as [Evaluator.Decide] decides (legal holds
+// included): the category statement of the policy, with the earliest
+// disposal date of this record and the legal basis of the rule that
+// decided. Use it to explain an erasure refusal ("kept until ... because
+// ...") or in an access export. Under a legal hold EarliestDisposal is
+// zero: no date can be promised.
+//
+// Errors wrap [ErrNoRule] if no rule covers the data, or come from the
+// hold store.
+func (e *Evaluator) Statement(ctx context.Context, key string, f Facts) (Statement, error) {
 	st, err := e.policy.Statement(f.Category, f.Kind)
 	if err != nil {
 		return Statement{}, err
 	}
-	d := e.Evaluate(f, now)
+	d, err := e.Decide(ctx, key, f)
+	if err != nil {
+		return Statement{}, err
+	}
 	if r, ok := d.Rule(); ok {
 		st.Basis = r.Basis
 	}

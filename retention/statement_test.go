@@ -1,6 +1,7 @@
 package retention_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 
@@ -55,9 +56,10 @@ func TestPolicyStatement(t *testing.T) {
 
 func TestEvaluatorStatement(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	ev := newEvaluator(t, retention.ExamplePolicy(), nil)
 	// An erasure refusal: the invoice stays until the law lets it go.
-	st, err := ev.Statement(retention.Facts{Category: "billing", Collected: day(2024, 3, 15), ErasureRequested: now}, now)
+	st, err := ev.Statement(ctx, "invoice-1", retention.Facts{Category: "billing", Collected: day(2024, 3, 15), ErasureRequested: now})
 	require.NoError(t, err)
 	assert.True(t, st.EarliestDisposal.Equal(day(2032, 1, 1)), "%s", st.EarliestDisposal)
 	assert.Equal(t, personaldata.LegalObligation, st.Basis)
@@ -73,16 +75,16 @@ func TestEvaluatorStatement(t *testing.T) {
 	assert.ErrorIs(t, back.PolicyHash.UnmarshalText(make([]byte, 64)), retention.ErrInvalidPolicy)
 
 	// Under a hold, no date can be promised.
-	st, err = ev.Statement(retention.Facts{Category: "billing", Collected: day(2018, 3, 15), Holds: []retention.Hold{activeHold()}}, now)
+	st, err = ev.Statement(ctx, "invoice-2", retention.Facts{Category: "billing", Collected: day(2018, 3, 15), Holds: []retention.Hold{activeHold()}})
 	require.NoError(t, err)
 	assert.True(t, st.EarliestDisposal.IsZero())
 
 	// Not started: no date either.
-	st, err = ev.Statement(retention.Facts{Category: "account", Collected: day(2018, 3, 15)}, now)
+	st, err = ev.Statement(ctx, "account-1", retention.Facts{Category: "account", Collected: day(2018, 3, 15)})
 	require.NoError(t, err)
 	assert.True(t, st.EarliestDisposal.IsZero())
 
-	_, err = newEvaluator(t, mustPolicy(t, validRule()), nil).Statement(retention.Facts{Category: "photo"}, now)
+	_, err = newEvaluator(t, mustPolicy(t, validRule()), nil).Statement(ctx, "photo-1", retention.Facts{Category: "photo"})
 	assert.ErrorIs(t, err, retention.ErrNoRule)
 }
 

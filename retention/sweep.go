@@ -14,7 +14,7 @@ import (
 // goroutine that called Sweep.
 type SweepOptions struct {
 	// DryRun evaluates every record, re-checks holds and reports what would
-	// happen, but calls neither the Actor nor Review.
+	// happen, but calls neither the Disposer nor Review.
 	DryRun bool
 	// After resumes an interrupted sweep: records whose key is at or
 	// before After are skipped. Pass the Cursor of the interrupted
@@ -60,7 +60,7 @@ type Report struct {
 	// Deleted, Anonymised and Reviewed count actions carried out; they
 	// stay zero in a dry run.
 	Deleted, Anonymised, Reviewed int
-	// AlreadyGone counts records the Actor reported as not found.
+	// AlreadyGone counts records the Disposer reported as not found.
 	AlreadyGone int
 	// Failed counts records that could not be handled; see SweepError.
 	Failed int
@@ -70,7 +70,7 @@ type Report struct {
 }
 
 // Sweep walks records, evaluates each at the evaluator's clock time (read
-// once, at the start) and carries out what is due through actor.
+// once, at the start) and carries out what is due through disposer.
 //
 // Right before acting on a record, Sweep asks the hold store for the
 // record's active holds and evaluates again; a record under a hold is
@@ -87,14 +87,14 @@ type Report struct {
 //
 // Sweep may be called from several goroutines, on disjoint sets of
 // records.
-func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error], actor Actor, opts SweepOptions) (Report, error) {
+func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error], disposer Disposer, opts SweepOptions) (Report, error) {
 	now := e.clock().In(e.loc)
 	rep := Report{
 		DryRun: opts.DryRun, Now: now, PolicyHash: e.policy.hash, Cursor: opts.After,
 		ByVerdict: map[Action]int{}, ByRule: map[string]int{},
 	}
-	if actor == nil && !opts.DryRun {
-		return rep, errors.New("retention: sweep: nil actor")
+	if disposer == nil && !opts.DryRun {
+		return rep, errors.New("retention: Sweep: nil Disposer")
 	}
 	compare := opts.Compare
 	if compare == nil {
@@ -139,7 +139,7 @@ func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error],
 			continue
 		}
 		rep.Seen++
-		d := e.Evaluate(rec.Facts, now)
+		d := e.evaluate(&rec.Facts, now)
 		ok := true
 		if d.Due() {
 			// Re-check holds right before acting.
@@ -153,7 +153,7 @@ func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error],
 			case len(holds) > 0:
 				f := rec.Facts
 				f.Holds = append(holds, f.Holds...)
-				d = e.Evaluate(f, now)
+				d = e.evaluate(&f, now)
 			}
 		}
 		rep.ByVerdict[d.Verdict]++
@@ -165,9 +165,9 @@ func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error],
 			var err error
 			switch d.Verdict {
 			case Delete:
-				err = actor.Delete(ctx, rec)
+				err = disposer.Delete(ctx, rec)
 			case Anonymise:
-				err = actor.Anonymise(ctx, rec)
+				err = disposer.Anonymise(ctx, rec)
 			case Review:
 				if opts.Review != nil {
 					err = opts.Review(ctx, rec, d)

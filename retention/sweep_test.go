@@ -151,7 +151,7 @@ func TestSweepDryRun(t *testing.T) {
 	assert.Zero(t, rep.Deleted+rep.Reviewed)
 }
 
-func TestSweepNilActor(t *testing.T) {
+func TestSweepNilDisposer(t *testing.T) {
 	t.Parallel()
 	ev := newEvaluator(t, retention.ExamplePolicy(), nil)
 	_, err := ev.Sweep(context.Background(), newHostDB().scan(""), nil, retention.SweepOptions{})
@@ -185,7 +185,7 @@ func TestSweepRechecksHoldsBeforeActing(t *testing.T) {
 	assert.Equal(t, 2, rep.ByRule[""])
 
 	// Released: the next sweep deletes them.
-	holds, err := ev.Holds().List(ctx, false)
+	holds, err := ev.ListHolds(ctx, false)
 	require.NoError(t, err)
 	for _, h := range holds {
 		_, err := ev.ReleaseHold(ctx, h.ID, "legal")
@@ -379,7 +379,7 @@ func TestSweepConcurrentPartitions(t *testing.T) {
 					}
 				}
 			}
-			rep, err := ev.Sweep(ctx, recs, nopActor{}, retention.SweepOptions{})
+			rep, err := ev.Sweep(ctx, recs, nopDisposer{}, retention.SweepOptions{})
 			assert.NoError(t, err)
 			reports[w] = rep
 		})
@@ -422,15 +422,15 @@ func seq(recs []retention.Record) iter.Seq2[retention.Record, error] {
 	}
 }
 
-// cancellingActor cancels the sweep's context while deleting one key and
+// cancellingDisposer cancels the sweep's context while deleting one key and
 // reports the cancellation, as a database driver would.
-type cancellingActor struct {
+type cancellingDisposer struct {
 	*hostDB
 	key    string
 	cancel context.CancelFunc
 }
 
-func (a cancellingActor) Delete(ctx context.Context, r retention.Record) error {
+func (a cancellingDisposer) Delete(ctx context.Context, r retention.Record) error {
 	if r.Key == a.key {
 		a.cancel()
 		return ctx.Err()
@@ -443,7 +443,7 @@ func TestSweepInterruptedWhileActing(t *testing.T) {
 	ev := newEvaluator(t, retention.ExamplePolicy(), nil)
 	db := newHostDB(sweepRecords()...)
 	ctx, cancel := context.WithCancel(context.Background())
-	rep, err := ev.Sweep(ctx, db.scan(""), cancellingActor{db, "r3", cancel}, retention.SweepOptions{})
+	rep, err := ev.Sweep(ctx, db.scan(""), cancellingDisposer{db, "r3", cancel}, retention.SweepOptions{})
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, "r2", rep.Cursor, "r3 is not done")
 	assert.Equal(t, 2, rep.Seen)

@@ -210,7 +210,10 @@ func run(ctx context.Context, out io.Writer) error {
 		"spam log 2026-01-01/17": {Category: "mail-log", Collected: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
 	}
 	for _, key := range slices.Sorted(maps.Keys(facts)) {
-		d := evaluator.Evaluate(facts[key], clk.Now())
+		d, err := evaluator.Decide(ctx, key, facts[key])
+		if err != nil {
+			return err
+		}
 		say("  %-23s %s", key, describe(d))
 	}
 
@@ -222,10 +225,13 @@ func run(ctx context.Context, out io.Writer) error {
 	for _, key := range []string{"customer c-1001", "invoice 2026-1001", "signup ip c-1001"} {
 		f := facts[key]
 		f.ErasureRequested = requested
-		d := evaluator.Evaluate(f, clk.Now())
+		d, err := evaluator.Decide(ctx, key, f)
+		if err != nil {
+			return err
+		}
 		say("  %-17s %s", key, describe(d))
 		if d.Verdict == retention.Keep {
-			st, err := evaluator.Statement(f, clk.Now())
+			st, err := evaluator.Statement(ctx, key, f)
 			if err != nil {
 				return err
 			}

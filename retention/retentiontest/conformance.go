@@ -1,4 +1,5 @@
-// Package retentiontest checks implementations of [retention.HoldStore].
+// Package retentiontest checks implementations of [retention.HoldStore]
+// against the contract written on that interface.
 //
 // A host that keeps legal holds in its own storage runs the suite from a
 // test:
@@ -8,6 +9,18 @@
 //			return newEmptyStore(t)
 //		})
 //	}
+//
+// # Parallelism
+//
+// The suite calls newStore once per subtest and runs its subtests one after
+// another, never in parallel, so an SQL implementation may run the whole
+// suite against one database by emptying its tables (or choosing a fresh
+// table prefix) in newStore. Concurrency is tested inside single subtests,
+// with goroutines sharing one store; run the suite under the race detector.
+//
+// Subtests are named Method/Behaviour, such as "Release/SecondReleaseRefused",
+// so one behaviour can be run with -run. Assertions use only the standard
+// testing package and go-cmp.
 package retentiontest
 
 import (
@@ -18,6 +31,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/personaldata/personaldata"
@@ -25,31 +40,28 @@ import (
 )
 
 // RunConformanceTests runs one subtest per behaviour of the
-// [retention.HoldStore] contract. newStore must return a new, empty store
-// for each call; it may register clean-up with t.Cleanup. Subtests run in
-// parallel, and one hammers a store from many goroutines, which is
-// meaningful under the race detector.
+// [retention.HoldStore] contract, sequentially. newStore must return a new,
+// empty store for each call; it may register clean-up with t.Cleanup.
 func RunConformanceTests(t *testing.T, newStore func(t *testing.T) retention.HoldStore) {
 	t.Helper()
 	for _, tc := range []struct {
 		name string
 		fn   func(t *testing.T, s retention.HoldStore)
 	}{
-		{"PlaceAndGet", testPlaceAndGet},
-		{"PlaceDuplicate", testPlaceDuplicate},
-		{"PlaceInvalid", testPlaceInvalid},
-		{"GetUnknown", testGetUnknown},
-		{"ActiveBySubjectAndRecord", testActive},
-		{"ActiveEmpty", testActiveEmpty},
-		{"Release", testRelease},
-		{"ReleaseTwice", testReleaseTwice},
-		{"ReleaseUnknown", testReleaseUnknown},
-		{"ListOrderAndReleased", testList},
-		{"CanceledContext", testCanceled},
-		{"Concurrent", testConcurrent},
+		{"Place/StoresEveryField", testPlaceAndGet},
+		{"Place/DuplicateIDRefused", testPlaceDuplicate},
+		{"Place/InvalidHoldRefused", testPlaceInvalid},
+		{"Get/UnknownIDNotFound", testGetUnknown},
+		{"Active/BySubjectAndRecord", testActive},
+		{"Active/EmptySubjectAndKeyMatchNothing", testActiveEmpty},
+		{"Release/MarksReleased", testRelease},
+		{"Release/SecondReleaseRefused", testReleaseTwice},
+		{"Release/UnknownIDNotFound", testReleaseUnknown},
+		{"List/OrderedByIDReleasedOnRequest", testList},
+		{"Context/CanceledContextRefused", testCanceled},
+		{"Release/ConcurrentPlaceAndRelease", testConcurrent},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
 			tc.fn(t, newStore(t))
 		})
 	}
@@ -100,10 +112,8 @@ func mustPlace(t *testing.T, s retention.HoldStore, h retention.Hold) {
 
 func sameHold(t *testing.T, got, want retention.Hold) {
 	t.Helper()
-	if got.ID != want.ID || got.Subject != want.Subject || got.RecordKey != want.RecordKey ||
-		got.Reason != want.Reason || got.Citation != want.Citation || got.PlacedBy != want.PlacedBy ||
-		!got.PlacedAt.Equal(want.PlacedAt) || !got.ReleasedAt.Equal(want.ReleasedAt) || got.ReleasedBy != want.ReleasedBy {
-		t.Fatalf("hold = %+v, want %+v", got, want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("hold (-want +got):\n%s", diff)
 	}
 }
 
@@ -117,9 +127,8 @@ func ids(hs []retention.Hold) []ulid.ULID {
 
 func sameIDs(t *testing.T, got []retention.Hold, want ...ulid.ULID) {
 	t.Helper()
-	g := ids(got)
-	if fmt.Sprint(g) != fmt.Sprint(want) {
-		t.Fatalf("hold IDs = %v, want %v", g, want)
+	if diff := cmp.Diff(want, ids(got), cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("hold IDs (-want +got):\n%s", diff)
 	}
 }
 
@@ -212,8 +221,8 @@ func testActive(t *testing.T, s retention.HoldStore) {
 		if err != nil {
 			t.Fatalf("Active(%q, %q): %v", tc.subject, tc.key, err)
 		}
-		if fmt.Sprint(ids(got)) != fmt.Sprint(append([]ulid.ULID{}, tc.want...)) {
-			t.Errorf("Active(%q, %q) = %v, want %v", tc.subject, tc.key, ids(got), tc.want)
+		if diff := cmp.Diff(tc.want, ids(got), cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("Active(%q, %q) IDs (-want +got):\n%s", tc.subject, tc.key, diff)
 		}
 	}
 }

@@ -10,27 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oklog/ulid/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/personaldata/personaldata"
 	"github.com/personaldata/personaldata/retention"
-	"github.com/personaldata/personaldata/retention/retentiontest"
 )
-
-func TestMemoryHoldStoreConformance(t *testing.T) {
-	t.Parallel()
-	retentiontest.RunConformanceTests(t, func(t *testing.T) retention.HoldStore {
-		return retention.NewMemoryHoldStore()
-	})
-}
-
-func TestMemoryHoldStoreZeroValueConformance(t *testing.T) {
-	t.Parallel()
-	retentiontest.RunConformanceTests(t, func(t *testing.T) retention.HoldStore {
-		return new(retention.MemoryHoldStore)
-	})
-}
 
 func TestPlaceHoldAssignsIDAndTime(t *testing.T) {
 	t.Parallel()
@@ -81,7 +67,7 @@ func TestPlaceHoldConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	all, err := ev.Holds().List(context.Background(), true)
+	all, err := ev.ListHolds(context.Background(), true)
 	require.NoError(t, err)
 	assert.Len(t, all, 80)
 }
@@ -95,4 +81,40 @@ func TestPlaceHoldEntropyFailure(t *testing.T) {
 	_, err = ev.PlaceHold(context.Background(), retention.Hold{Subject: "customer-1", Reason: "r"})
 	require.Error(t, err)
 	assert.False(t, errors.Is(err, retention.ErrInvalidHold))
+}
+
+func TestEvaluatorHoldMethods(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ev := newEvaluator(t, retention.ExamplePolicy(), nil)
+	a, err := ev.PlaceHold(ctx, retention.Hold{Subject: "customer-1", Reason: "case 1"})
+	require.NoError(t, err)
+	b, err := ev.PlaceHold(ctx, retention.Hold{RecordKey: "invoice-7", Reason: "audit 2"})
+	require.NoError(t, err)
+
+	got, err := ev.Hold(ctx, a.ID)
+	require.NoError(t, err)
+	assert.Equal(t, a.ID, got.ID)
+	_, err = ev.Hold(ctx, ulid.ULID{1})
+	assert.ErrorIs(t, err, retention.ErrHoldNotFound)
+
+	active, err := ev.ActiveHolds(ctx, "customer-1", "invoice-7")
+	require.NoError(t, err)
+	assert.Len(t, active, 2)
+
+	_, err = ev.ReleaseHold(ctx, b.ID, "legal-1")
+	require.NoError(t, err)
+	active, err = ev.ActiveHolds(ctx, "customer-1", "invoice-7")
+	require.NoError(t, err)
+	require.Len(t, active, 1)
+	assert.Equal(t, a.ID, active[0].ID)
+	all, err := ev.ListHolds(ctx, true)
+	require.NoError(t, err)
+	assert.Len(t, all, 2)
+	open, err := ev.ListHolds(ctx, false)
+	require.NoError(t, err)
+	assert.Len(t, open, 1)
+
+	_, err = ev.PlaceHold(ctx, retention.Hold{Subject: "customer-2", Reason: "r", ReleasedAt: now})
+	assert.ErrorIs(t, err, retention.ErrInvalidHold)
 }
