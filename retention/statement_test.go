@@ -94,3 +94,25 @@ func mustPolicy(t *testing.T, rules ...retention.Rule) *retention.Policy {
 	require.NoError(t, err)
 	return p
 }
+
+// A statement about a record reads the hold store, as Decide does: under a
+// legal hold no disposal date may be promised.
+func TestEvaluatorStatementHonoursStoredHolds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ev := newEvaluator(t, retention.ExamplePolicy(), nil)
+	f := retention.Facts{Subject: "customer-4", Category: "billing", Collected: day(2018, 3, 15)}
+	st, err := ev.Statement(ctx, "invoice-4", f)
+	require.NoError(t, err)
+	assert.True(t, st.EarliestDisposal.Equal(day(2026, 1, 1)), "%s", st.EarliestDisposal)
+
+	_, err = ev.PlaceHold(ctx, retention.Hold{Subject: "customer-4", Reason: "dispute 9"})
+	require.NoError(t, err)
+	st, err = ev.Statement(ctx, "invoice-4", f)
+	require.NoError(t, err)
+	assert.True(t, st.EarliestDisposal.IsZero(), "held: %s", st.EarliestDisposal)
+	d, err := ev.Decide(ctx, "invoice-4", f)
+	require.NoError(t, err)
+	assert.Equal(t, retention.ReasonHold, d.Reason)
+	assert.False(t, ev.EvaluateIgnoringHolds(f, now).Reason == retention.ReasonHold, "the hold-free evaluation does not see the store")
+}
