@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Errors reported by this package. Implementations of [HoldStore] and
@@ -85,30 +86,47 @@ func (e *RecordError) Error() string {
 
 func (e *RecordError) Unwrap() error { return e.Err }
 
-// SweepError reports the records a sweep could not act on. It keeps at most
-// [SweepOptions.MaxFailures] of them and counts the rest in Omitted, so its
-// size does not grow with the number of records.
+// SweepError reports the records a sweep could not act on, and, if the
+// sweep stopped before the end, why. It keeps at most
+// [SweepOptions.MaxFailures] failures and counts the rest in Omitted, so
+// its size does not grow with the number of records.
+//
+// A sweep returns a SweepError whenever a record failed, whether it ran to
+// the end (Err is nil) or stopped (Err is the cause: the context's error,
+// the record iterator's error or the Checkpoint error). Failures are never
+// lost to a stop: the sweep's cursor stays before the first failed record,
+// so resuming from it retries them.
 //
 // A SweepError is a plain value and safe to share once returned.
 type SweepError struct {
 	Failures []*RecordError // the first failures, in sweep order
 	Omitted  int            // further failures not kept
+	Err      error          // why the sweep stopped early; nil if it ran to the end
 }
 
 func (e *SweepError) Error() string {
-	n := len(e.Failures) + e.Omitted
-	if len(e.Failures) == 0 {
-		return "retention: sweep: " + strconv.Itoa(n) + " records failed"
+	var b strings.Builder
+	b.WriteString("retention: sweep: ")
+	if e.Err != nil {
+		b.WriteString("stopped: " + e.Err.Error() + "; ")
 	}
-	return "retention: sweep: " + strconv.Itoa(n) + " records failed; first: " + e.Failures[0].Error()
+	n := len(e.Failures) + e.Omitted
+	b.WriteString(plural(n, "record") + " failed")
+	if len(e.Failures) > 0 {
+		b.WriteString("; first: " + e.Failures[0].Error())
+	}
+	return b.String()
 }
 
-// Unwrap returns the kept failures, so errors.Is and errors.As look into
-// them.
+// Unwrap returns the cause of the stop, if any, then the kept failures,
+// so errors.Is and errors.As look into all of them.
 func (e *SweepError) Unwrap() []error {
-	errs := make([]error, len(e.Failures))
-	for i, f := range e.Failures {
-		errs[i] = f
+	errs := make([]error, 0, len(e.Failures)+1)
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	for _, f := range e.Failures {
+		errs = append(errs, f)
 	}
 	return errs
 }

@@ -7,6 +7,8 @@ import (
 	"iter"
 	"strings"
 	"time"
+
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // SweepOptions configure one sweep. The zero value is a real sweep from
@@ -20,16 +22,22 @@ type SweepOptions struct {
 	// before After are skipped. Pass the Cursor of the interrupted
 	// sweep's Report (or the last one given to Checkpoint). The host may
 	// also start its iterator after the cursor itself, which is cheaper.
+	// The cursor never passes a record that failed, so a resumed sweep
+	// retries every failure of the sweep it resumes.
 	After string
 	// Compare orders record keys; records must arrive in strictly
 	// ascending order under it, or the sweep stops with ErrOutOfOrder.
 	// Default: strings.Compare (byte order, as SQL's binary collation).
 	Compare func(a, b string) int
 	// Review is called for records whose verdict is Review; nil means such
-	// records are only counted. An error counts as a failure.
+	// records are only counted. An error counts as a failure. Like the
+	// Disposer, it must be idempotent: a resumed sweep may call it again
+	// for a record it was called for after an earlier failure.
 	Review func(ctx context.Context, r Record, d Decision) error
-	// Checkpoint, if set, is called with the cursor every CheckpointEvery
-	// records and once at the end, so that the host can persist it. An
+	// Checkpoint, if set, is called with the cursor (Report.Cursor) every
+	// CheckpointEvery records and once at the end, so that the host can
+	// persist it and resume from it after a crash. The cursor does not move
+	// past a failed record, so the same cursor may be passed again. An
 	// error stops the sweep.
 	Checkpoint      func(ctx context.Context, cursor string) error
 	CheckpointEvery int // default 1000
@@ -64,13 +72,18 @@ type Report struct {
 	AlreadyGone int
 	// Failed counts records that could not be handled; see SweepError.
 	Failed int
-	// Cursor is the key of the last record handled (acted on, kept or
-	// failed): pass it as SweepOptions.After to resume.
+	// Cursor is where to resume, as SweepOptions.After: the key of the
+	// last record up to which every record was handled (acted on, found
+	// gone or kept). It stops before the first record that failed, so a
+	// resumed sweep retries the failures; records after it that were
+	// handled are evaluated again, which the idempotent Disposer makes
+	// harmless. Without failures it is the last record handled.
 	Cursor string
 }
 
 // Sweep walks records, evaluates each at the evaluator's clock time (read
-// once, at the start) and carries out what is due through disposer.
+// once, at the start) and carries out what is due through disposer (which
+// may be nil for a dry run).
 //
 // Right before acting on a record, Sweep asks the hold store for the
 // record's active holds and evaluates again; a record under a hold is
@@ -79,11 +92,15 @@ type Report struct {
 // (SweepOptions.After, Report.Cursor). Sweep keeps nothing per record:
 // memory does not grow with the number of records.
 //
-// Sweep stops at the first error from records (returned wrapped), at a
-// record out of key order ([ErrOutOfOrder]), at a Checkpoint error or when
-// ctx is done (ctx.Err(), wrapped); the Report then covers the records
-// handled so far and its Cursor is where to resume. Failures of single
-// records do not stop it: they are returned together as a [*SweepError].
+// Failures of single records (the Disposer, Review or the hold check
+// failed) do not stop the sweep. Sweep stops at an error from records, at
+// an empty key ([ErrInvalidRecord]) or a key out of order
+// ([ErrOutOfOrder]), at a Checkpoint error, or when ctx is done; the
+// Report then covers the records handled so far. If any record failed,
+// the error is a [*SweepError] listing the failures, with the cause of
+// the stop in its Err field (nil if the sweep ran to the end); otherwise
+// a stop returns its cause, wrapped. Either way Report.Cursor is where to
+// resume, and resuming retries every failure.
 //
 // Sweep may be called from several goroutines, on disjoint sets of
 // records.
@@ -117,21 +134,29 @@ func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error],
 			fails.Omitted++
 		}
 	}
+	// stopped returns the result of a sweep stopped by cause.
+	stopped := func(cause error) (Report, error) {
+		if rep.Failed > 0 {
+			fails.Err = cause
+			return rep, &fails
+		}
+		return rep, fmt.Errorf("retention: sweep: %w", cause)
+	}
 	var prev string
 	first := true
 	sinceCheckpoint := 0
 	for rec, err := range records {
 		if err != nil {
-			return rep, fmt.Errorf("retention: sweep: reading records: %w", err)
+			return stopped(fmt.Errorf("reading records: %w", err))
 		}
 		if err := ctx.Err(); err != nil {
-			return rep, fmt.Errorf("retention: sweep: %w", err)
+			return stopped(err)
 		}
 		if rec.Key == "" {
-			return rep, fmt.Errorf("retention: sweep: %w: empty key after %q", ErrInvalidRecord, prev)
+			return stopped(fmt.Errorf("%w: empty key after %s", ErrInvalidRecord, quote.String(prev)))
 		}
 		if !first && compare(rec.Key, prev) <= 0 {
-			return rep, fmt.Errorf("retention: sweep: %w: %q after %q", ErrOutOfOrder, rec.Key, prev)
+			return stopped(fmt.Errorf("%w: %s after %s", ErrOutOfOrder, quote.String(rec.Key), quote.String(prev)))
 		}
 		first, prev = false, rec.Key
 		if opts.After != "" && compare(rec.Key, opts.After) <= 0 {
@@ -146,7 +171,8 @@ func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error],
 			holds, err := e.holds.Active(ctx, rec.Facts.Subject, rec.Key)
 			switch {
 			case err != nil && ctx.Err() != nil:
-				return rep, fmt.Errorf("retention: sweep: %w", ctx.Err())
+				rep.Seen--
+				return stopped(ctx.Err())
 			case err != nil:
 				fail(&rec, &d, fmt.Errorf("checking holds: %w", err))
 				ok = false
@@ -155,11 +181,6 @@ func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error],
 				f.Holds = append(holds, f.Holds...)
 				d = e.evaluate(&f, now)
 			}
-		}
-		rep.ByVerdict[d.Verdict]++
-		rep.ByRule[d.RuleID]++
-		if d.Reason == ReasonHold {
-			rep.Held++
 		}
 		if ok && d.Due() && !opts.DryRun {
 			var err error
@@ -186,38 +207,37 @@ func (e *Evaluator) Sweep(ctx context.Context, records iter.Seq2[Record, error],
 			case errors.Is(err, ErrNotFound):
 				rep.AlreadyGone++
 			case ctx.Err() != nil:
-				// Interrupted while acting: the record is not done, so the
-				// cursor stays before it.
-				uncount(rep.ByVerdict, d.Verdict)
-				uncount(rep.ByRule, d.RuleID)
+				// Interrupted while acting: the record is neither done nor
+				// failed; the cursor stays before it.
 				rep.Seen--
-				return rep, fmt.Errorf("retention: sweep: %w", ctx.Err())
+				return stopped(ctx.Err())
 			default:
 				fail(&rec, &d, err)
+				ok = false
 			}
 		}
-		rep.Cursor = rec.Key
+		rep.ByVerdict[d.Verdict]++
+		rep.ByRule[d.RuleID]++
+		if d.Reason == ReasonHold {
+			rep.Held++
+		}
+		if ok && rep.Failed == 0 {
+			rep.Cursor = rec.Key
+		}
 		if sinceCheckpoint++; opts.Checkpoint != nil && sinceCheckpoint >= every {
 			sinceCheckpoint = 0
 			if err := opts.Checkpoint(ctx, rep.Cursor); err != nil {
-				return rep, fmt.Errorf("retention: sweep: checkpoint: %w", err)
+				return stopped(fmt.Errorf("checkpoint: %w", err))
 			}
 		}
 	}
 	if opts.Checkpoint != nil && sinceCheckpoint > 0 {
 		if err := opts.Checkpoint(ctx, rep.Cursor); err != nil {
-			return rep, fmt.Errorf("retention: sweep: checkpoint: %w", err)
+			return stopped(fmt.Errorf("checkpoint: %w", err))
 		}
 	}
 	if rep.Failed > 0 {
 		return rep, &fails
 	}
 	return rep, nil
-}
-
-// uncount takes back one count of k.
-func uncount[K comparable](m map[K]int, k K) {
-	if m[k]--; m[k] == 0 {
-		delete(m, k)
-	}
 }
