@@ -143,10 +143,15 @@ func TestEvaluateExamplePolicy(t *testing.T) {
 			verdict: retention.Delete, reason: retention.ReasonDeletion, rule: "mail-log", until: day(2026, 5, 31),
 		},
 		{
-			name:    "registration IP: kept a year, erasure or not",
+			name:    "registration IP: kept a year",
+			facts:   retention.Facts{Category: "ip-address", Kind: "registration", Collected: day(2026, 1, 10)},
+			verdict: retention.Keep, reason: retention.ReasonRetention, rule: "registration-ip", until: day(2027, 1, 10),
+		},
+		{
+			name:    "registration IP with an erasure request: no law requires it, the request wins",
 			facts:   retention.Facts{Category: "ip-address", Kind: "registration", Collected: day(2026, 1, 10), ErasureRequested: day(2026, 2, 1)},
-			verdict: retention.Keep, reason: retention.ReasonLegalRetention, rule: "registration-ip", until: day(2027, 1, 10),
-			overridden: []string{"erasure"},
+			verdict: retention.Delete, reason: retention.ReasonErasure, rule: "erasure", until: day(2026, 3, 3),
+			overridden: []string{"registration-ip"},
 		},
 		{
 			name:    "IP address of another kind: no retention clock started",
@@ -202,7 +207,7 @@ func TestEvaluateHolds(t *testing.T) {
 	assert.Equal(t, 2, d.ActiveHolds)
 	assert.Len(t, d.Holds(), 2)
 	assert.Equal(t, "keep indefinitely (hold, 2 holds)", d.String())
-	assert.Equal(t, `This data is kept for now: 2 legal holds applies to it, and nothing under a legal hold is deleted until the hold is released. This takes precedence over rule "mail-log".`, d.Explain())
+	assert.Equal(t, `This data is kept for now: 2 legal holds apply to it, and nothing under a legal hold is deleted until the hold is released. This takes precedence over rule "mail-log".`, d.Explain())
 	// A hold released after now still counts at now.
 	h.ReleasedAt = now.Add(time.Hour)
 	f.Holds = []retention.Hold{h}

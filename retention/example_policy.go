@@ -13,8 +13,13 @@ import "github.com/personaldata/personaldata"
 //   - "invoices": billing data is kept for 7 years after the end of the
 //     fiscal year, as Dutch tax law requires (AWR art. 52 lid 4).
 //   - "registration-ip": the IP address of a registration (kind
-//     "registration") is kept for 1 year for requests of judicial
-//     authorities, as French law requires of the provider.
+//     "registration") is kept for 1 year to investigate fraud and abuse and
+//     to answer lawful requests of the authorities. No Dutch law requires
+//     a provider to keep it (the Dutch data retention act was struck down
+//     in 2015), so the basis is the provider's legitimate interests and an
+//     erasure request ends it early; a provider bound by a retention law,
+//     as French providers are, would write a legal-obligation rule citing
+//     that law.
 //   - "contact": contact messages are archived for 2 years.
 //   - "mail-log": spam-filter logs are deleted after 30 days.
 //   - "erasure": after an erasure request, data that no law requires to
@@ -41,9 +46,9 @@ func ExamplePolicySpec() PolicySpec {
 			},
 			{
 				ID: "registration-ip", Category: "ip-address", Kind: "registration", Trigger: TriggerCollected,
-				Period: Period{Years: 1}, Action: Delete, Basis: personaldata.LegalObligation,
-				Citation: "CPCE art. L34-1 (FR)",
-				Summary:  "The IP address a registration was made from is kept for 1 year for requests of judicial authorities",
+				Period: Period{Years: 1}, Action: Delete, Retain: true, Basis: personaldata.LegitimateInterests,
+				Citation: "GDPR Art. 6(1)(f)",
+				Summary:  "The IP address a registration was made from is kept for 1 year to investigate fraud and abuse and to answer lawful requests of the authorities",
 			},
 			{
 				ID: "contact", Category: "contact", Trigger: TriggerCollected,

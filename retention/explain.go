@@ -21,11 +21,15 @@ func (d Decision) Explain() string {
 	date := func(t time.Time) string { return t.In(d.loc).Format(dateLayout) }
 	switch {
 	case d.Reason == ReasonHold:
-		b.WriteString("This data is kept for now: " + plural(d.ActiveHolds, "legal hold") + " applies to it, and nothing under a legal hold is deleted until the hold is released.")
+		verb := " applies"
+		if d.ActiveHolds != 1 {
+			verb = " apply"
+		}
+		b.WriteString("This data is kept for now: " + plural(d.ActiveHolds, "legal hold") + verb + " to it, and nothing under a legal hold is deleted until the hold is released.")
+	case d.Reason == ReasonNotStarted:
+		b.WriteString("This data is kept for now: none of the retention periods that apply to it has started yet, so no deletion is scheduled.")
 	case d.Reason == ReasonNoRule || r == nil:
 		b.WriteString("No retention rule covers this data, so no deletion is scheduled for it.")
-	case d.Reason == ReasonNotStarted:
-		b.WriteString("This data is kept until the retention period of its rules starts.")
 	case d.Verdict == Keep && d.Reason == ReasonLegalRetention:
 		if d.Until.IsZero() {
 			b.WriteString("This data is kept because the law requires it, for a period that has not started yet: " + describe(r) + ".")
@@ -85,7 +89,11 @@ func describe(r *Rule) string {
 		if r.Category != "" {
 			what = string(r.Category) + " data"
 		}
-		s = what + " is kept for " + r.Period.describe() + " " + r.triggerPhrase() + ", then " + r.Action.past()
+		if r.Period.IsZero() {
+			s = what + " is " + r.Action.past() + " at once " + r.triggerPhrase()
+		} else {
+			s = what + " is kept for " + r.Period.describe() + " " + r.triggerPhrase() + ", then " + r.Action.past()
+		}
 	}
 	if r.Citation != "" {
 		s += " (" + r.Citation + ")"
@@ -113,10 +121,10 @@ func (r *Rule) triggerPhrase() string {
 	return "after " + r.Trigger.String()
 }
 
-// describe returns p in words: "7 years", "1 month and 15 days".
+// describe returns p in words: "7 years", "1 month and 15 days", "0 days".
 func (p Period) describe() string {
 	if p.IsZero() {
-		return "no time"
+		return "0 days"
 	}
 	var parts []string
 	if p.Years != 0 {

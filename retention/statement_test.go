@@ -25,7 +25,7 @@ func TestPolicyStatement(t *testing.T) {
 		{"billing", "invoice", []string{"invoices", "erasure"}, personaldata.LegalObligation, "AWR art. 52 lid 4; GDPR Art. 12(3), 17"},
 		{"account", "", []string{"account", "erasure", "account-inactive"}, personaldata.Contract, "GDPR Art. 12(3), 17"},
 		{"contact", "", []string{"contact", "erasure"}, personaldata.LegitimateInterests, "GDPR Art. 12(3), 17"},
-		{"ip-address", "registration", []string{"registration-ip", "erasure"}, personaldata.LegalObligation, "CPCE art. L34-1 (FR); GDPR Art. 12(3), 17"},
+		{"ip-address", "registration", []string{"registration-ip", "erasure"}, personaldata.LegitimateInterests, "GDPR Art. 6(1)(f); GDPR Art. 12(3), 17"},
 		{"ip-address", "login", []string{"erasure"}, personaldata.LegitimateInterests, "GDPR Art. 12(3), 17"},
 	} {
 		t.Run(string(tc.category)+"/"+tc.kind, func(t *testing.T) {

@@ -38,7 +38,7 @@ type Customer struct {
 	Email      string `pii:"email,index=EmailIndex,normalize=email"`
 	EmailIndex string // blind index: log in by e-mail address without decrypting
 	Name       string `pii:"name,redact=(erased)"`
-	SignupIP   string `pii:"ip-address,scope=legal"` // kept a year for judicial requests
+	SignupIP   string `pii:"ip-address,scope=legal"` // kept a year against fraud and abuse
 	Plan       string
 	Invoices   []Invoice
 }
