@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Errors returned by the validation methods of this package.
@@ -98,12 +100,12 @@ func validName(s, what string) error {
 		return fmt.Errorf("%w: %s must be 1 to 64 bytes", ErrInvalidCategory, what)
 	}
 	if s[0] < 'a' || s[0] > 'z' {
-		return fmt.Errorf("%w: %s %q must start with a lower-case letter", ErrInvalidCategory, what, s)
+		return fmt.Errorf("%w: %s %s must start with a lower-case letter", ErrInvalidCategory, what, quote.String(s))
 	}
 	for i := 1; i < len(s); i++ {
 		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return fmt.Errorf("%w: %s %q has a byte outside [a-z0-9._-]", ErrInvalidCategory, what, s)
+			return fmt.Errorf("%w: %s %s has a byte outside [a-z0-9._-]", ErrInvalidCategory, what, quote.String(s))
 		}
 	}
 	return nil
@@ -164,7 +166,7 @@ func ParseLegalBasis(s string) (LegalBasis, error) {
 			return b, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: %q", ErrInvalidLegalBasis, s)
+	return 0, fmt.Errorf("%w: %s", ErrInvalidLegalBasis, quote.String(s))
 }
 
 // MarshalText implements [encoding.TextMarshaler] with the name String returns.

@@ -88,3 +88,30 @@ func TestLegalBasisRoundTrip(t *testing.T) {
 	var b personaldata.LegalBasis
 	assert.Error(t, json.Unmarshal([]byte(`"vital"`), &b))
 }
+
+// Errors echo outside input cut short: 10 MiB in never comes back as
+// 10 MiB of error text.
+func TestVocabularyErrorsDoNotEchoLargeInput(t *testing.T) {
+	t.Parallel()
+	huge := strings.Repeat("x", 10<<20)
+	_, err := personaldata.ParseLegalBasis(huge)
+	require.ErrorIs(t, err, personaldata.ErrInvalidLegalBasis)
+	assert.Less(t, len(err.Error()), 256)
+	var b personaldata.LegalBasis
+	err = b.UnmarshalText([]byte(huge))
+	require.ErrorIs(t, err, personaldata.ErrInvalidLegalBasis)
+	assert.Less(t, len(err.Error()), 256)
+	assert.Equal(t, `personaldata: invalid legal basis: "vital"`, b.UnmarshalText([]byte("vital")).Error())
+
+	for _, c := range []string{huge, "X" + huge[:63], "x y"} {
+		err := personaldata.Category(c).Validate()
+		require.ErrorIs(t, err, personaldata.ErrInvalidCategory)
+		assert.Less(t, len(err.Error()), 256)
+		err = personaldata.Scope(c).Validate()
+		require.ErrorIs(t, err, personaldata.ErrInvalidCategory)
+		assert.Less(t, len(err.Error()), 256)
+	}
+	err = personaldata.SubjectID(huge).Validate()
+	require.ErrorIs(t, err, personaldata.ErrInvalidSubject)
+	assert.Less(t, len(err.Error()), 256)
+}

@@ -2,6 +2,8 @@ package retention
 
 import (
 	"fmt"
+
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Action is what happens to data: a rule's action when its period is over,
@@ -56,7 +58,7 @@ func ParseAction(s string) (Action, error) {
 			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: %q", ErrUnknownAction, s)
+	return 0, fmt.Errorf("%w: %s", ErrUnknownAction, quote.String(s))
 }
 
 // MarshalText implements [encoding.TextMarshaler].

@@ -2,9 +2,10 @@ package retention
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Errors reported by this package. Implementations of [HoldStore] and
@@ -64,7 +65,7 @@ type RuleError struct {
 }
 
 func (e *RuleError) Error() string {
-	return "retention: rule " + strconv.Quote(e.RuleID) + " (#" + strconv.Itoa(e.Index) + "): " + e.Err.Error()
+	return "retention: rule " + quote.String(e.RuleID) + " (#" + strconv.Itoa(e.Index) + "): " + e.Err.Error()
 }
 
 func (e *RuleError) Unwrap() error { return e.Err }
@@ -81,7 +82,7 @@ type RecordError struct {
 }
 
 func (e *RecordError) Error() string {
-	return fmt.Sprintf("retention: record %q: %s: %v", e.Key, e.Verdict, e.Err)
+	return "retention: record " + quote.String(e.Key) + ": " + e.Verdict.String() + ": " + e.Err.Error()
 }
 
 func (e *RecordError) Unwrap() error { return e.Err }

@@ -13,7 +13,8 @@ import (
 )
 
 // FuzzParsePolicy checks that no input makes ParsePolicy panic, that every
-// error is one of the package's (or the vocabulary's) sentinels, and that
+// error is one of the package's (or the vocabulary's) sentinels and short
+// whatever the input, and that
 // an accepted policy round-trips through JSON to the same hash and can be
 // evaluated. Seeds: testdata/*.json and testdata/fuzz/FuzzParsePolicy.
 func FuzzParsePolicy(f *testing.F) {
@@ -38,6 +39,9 @@ func FuzzParsePolicy(f *testing.F) {
 				!errors.Is(err, retention.ErrUnknownAction) && !errors.Is(err, retention.ErrInvalidPeriod) &&
 				!errors.Is(err, personaldata.ErrInvalidLegalBasis) && !errors.Is(err, personaldata.ErrInvalidCategory) {
 				t.Fatalf("error %v wraps no sentinel", err)
+			}
+			if len(err.Error()) > maxErrLen {
+				t.Fatalf("error of %d bytes echoes its input: %.200s", len(err.Error()), err)
 			}
 			return
 		}

@@ -3,12 +3,12 @@ package retention
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // HoldStore stores legal holds for an [Evaluator], which is the only
@@ -121,9 +121,9 @@ func (h Hold) Validate() error {
 // String describes the hold by ID, what it covers and its state; it shows
 // neither the reason nor who placed it.
 func (h Hold) String() string {
-	on := "subject " + strconv.Quote(string(h.Subject))
+	on := "subject " + quote.String(string(h.Subject))
 	if h.Subject == "" {
-		on = "record " + strconv.Quote(h.RecordKey)
+		on = "record " + quote.String(h.RecordKey)
 	}
 	state := "active"
 	if !h.ReleasedAt.IsZero() {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Limits on a [Period]. They keep every date computation far from integer
@@ -98,10 +100,10 @@ func ParsePeriod(s string) (Period, error) {
 		return Period{}, fmt.Errorf("%w: too long", ErrInvalidPeriod)
 	}
 	if len(s) < 3 || s[0] != 'P' {
-		return Period{}, fmt.Errorf("%w: %q: want ISO 8601 like \"P7Y\" or \"P1M15D\"", ErrInvalidPeriod, s)
+		return Period{}, fmt.Errorf("%w: %s: want ISO 8601 like \"P7Y\" or \"P1M15D\"", ErrInvalidPeriod, quote.String(s))
 	}
 	if strings.IndexByte(s, 'T') >= 0 {
-		return Period{}, fmt.Errorf("%w: %q: retention periods are in calendar years, months, weeks and days, not hours", ErrInvalidPeriod, s)
+		return Period{}, fmt.Errorf("%w: %s: retention periods are in calendar years, months, weeks and days, not hours", ErrInvalidPeriod, quote.String(s))
 	}
 	var p Period
 	const units = "YMWD"
@@ -113,18 +115,18 @@ func ParsePeriod(s string) (Period, error) {
 			i++
 		}
 		if i == 0 || i == len(rest) {
-			return Period{}, fmt.Errorf("%w: %q: want a number followed by Y, M, W or D", ErrInvalidPeriod, s)
+			return Period{}, fmt.Errorf("%w: %s: want a number followed by Y, M, W or D", ErrInvalidPeriod, quote.String(s))
 		}
 		if i > 7 {
-			return Period{}, fmt.Errorf("%w: %q: number too large", ErrInvalidPeriod, s)
+			return Period{}, fmt.Errorf("%w: %s: number too large", ErrInvalidPeriod, quote.String(s))
 		}
 		n, _ := strconv.Atoi(rest[:i]) // only digits, at most 7 of them
 		u := strings.IndexByte(units, rest[i])
 		if u < 0 {
-			return Period{}, fmt.Errorf("%w: %q: unknown unit %q", ErrInvalidPeriod, s, rest[i])
+			return Period{}, fmt.Errorf("%w: %s: unknown unit %q", ErrInvalidPeriod, quote.String(s), rest[i])
 		}
 		if u < next {
-			return Period{}, fmt.Errorf("%w: %q: units out of order or repeated", ErrInvalidPeriod, s)
+			return Period{}, fmt.Errorf("%w: %s: units out of order or repeated", ErrInvalidPeriod, quote.String(s))
 		}
 		next = u + 1
 		switch units[u] {
@@ -286,16 +288,16 @@ func (md MonthDay) MarshalText() ([]byte, error) {
 func (md *MonthDay) UnmarshalText(text []byte) error {
 	s := string(text)
 	if len(s) != 5 || s[2] != '-' {
-		return fmt.Errorf("%w: fiscal year end %q: want MM-DD", ErrInvalidPolicy, s)
+		return fmt.Errorf("%w: fiscal year end %s: want MM-DD", ErrInvalidPolicy, quote.String(s))
 	}
 	m, err1 := strconv.ParseUint(s[:2], 10, 8)
 	d, err2 := strconv.ParseUint(s[3:], 10, 8)
 	if err1 != nil || err2 != nil {
-		return fmt.Errorf("%w: fiscal year end %q: want MM-DD", ErrInvalidPolicy, s)
+		return fmt.Errorf("%w: fiscal year end %s: want MM-DD", ErrInvalidPolicy, quote.String(s))
 	}
 	v := MonthDay{time.Month(m), int(d)}
 	if v == (MonthDay{}) {
-		return fmt.Errorf("%w: fiscal year end %q: want MM-DD", ErrInvalidPolicy, s)
+		return fmt.Errorf("%w: fiscal year end %s: want MM-DD", ErrInvalidPolicy, quote.String(s))
 	}
 	if err := v.Validate(); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Statement says how long data of one category (and record kind) is kept
@@ -54,7 +55,7 @@ func (p *Policy) Statement(category personaldata.Category, kind string) (Stateme
 		}
 	}
 	if len(rules) == 0 {
-		return Statement{}, fmt.Errorf("%w: category %q, kind %q", ErrNoRule, category, kind)
+		return Statement{}, fmt.Errorf("%w: category %s, kind %s", ErrNoRule, quote.String(string(category)), quote.String(kind))
 	}
 	// Legal retention first, longest first; then other retention, longest
 	// first; then deadlines, shortest first; ties by ID.

@@ -2,6 +2,8 @@ package retention
 
 import (
 	"fmt"
+
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Trigger names the event that starts a rule's clock.
@@ -48,7 +50,7 @@ func ParseTrigger(s string) (Trigger, error) {
 			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: %q", ErrUnknownTrigger, s)
+	return 0, fmt.Errorf("%w: %s", ErrUnknownTrigger, quote.String(s))
 }
 
 // MarshalText implements [encoding.TextMarshaler].
