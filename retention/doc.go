@@ -11,17 +11,28 @@
 // Go ([PolicySpec], [NewPolicy]) or JSON ([ParsePolicy]) and carry a
 // stable [Hash].
 //
-// An [Evaluator], made by [New], applies a policy. [Evaluator.Evaluate]
-// turns the [Facts] of one record and a time into a [Decision]: the
-// verdict, until when, when to look again, the winning rule, the rules it
-// overrode, the holds in force, the policy hash and an explanation that
-// can be shown to the data subject ([Decision.Explain]). Evaluate is pure
-// and does not allocate. [Evaluator.Sweep] walks the host's records and
-// carries out what is due through the host's [Disposer]. [Policy.Statement]
-// and [Evaluator.Statement] describe the retention of a category for an
-// access export or an erasure refusal. [ExamplePolicy] shows the promises
-// of a typical Dutch mail and hosting provider's privacy statement as a
-// policy.
+// An [Evaluator], made by [New], applies a policy. [Evaluator.Decide] is
+// the call to make before deleting, anonymising or refusing to erase
+// anything: it asks the [HoldStore] for the legal holds on the record and
+// its subject, and turns the [Facts] of the record into a [Decision] at
+// the evaluator's clock time: the verdict, until when, when to look again,
+// the winning rule, the rules it overrode, the holds in force, the policy
+// hash and an explanation that can be shown to the data subject
+// ([Decision.Explain]). [Evaluator.EvaluateIgnoringHolds] is the same
+// evaluation without the hold store, at a given time: pure and
+// allocation-free, for hot loops and what-if questions whose holds are
+// checked another way. [Evaluator.Sweep] walks the host's records and
+// carries out what is due through the host's [Disposer].
+// [Evaluator.Statement] (for one record, holds included) and
+// [Policy.Statement] (for a category) describe retention for an access
+// export or an erasure refusal. [ExamplePolicy] shows the promises of a
+// Dutch mail and hosting provider's privacy statement as a policy.
+//
+// For an erasure request, set [Facts].ErasureRequested and call Decide: a
+// Keep verdict with reason [ReasonLegalRetention] or [ReasonHold] is data
+// that must be kept despite the request (Until says until when; zero while
+// a hold lasts or a legal clock has not started), and Statement gives the
+// words that tell the data subject so.
 //
 // # Conflict order
 //
@@ -68,11 +79,34 @@
 // # Legal holds
 //
 // A [Hold] is placed on a subject or on one record, has no end date and
-// lasts until released ([Evaluator.PlaceHold], [Evaluator.ReleaseHold]).
-// Holds live in a [HoldStore]; [NewMemoryHoldStore] keeps them in memory,
-// and package retention/retentiontest checks any implementation. A sweep
-// asks the store for active holds right before it acts on a record, so a
-// hold placed while a sweep runs is respected from the next record on.
+// lasts until released. Holds are reached through the Evaluator only:
+// [Evaluator.PlaceHold], [Evaluator.ReleaseHold], [Evaluator.Hold],
+// [Evaluator.ActiveHolds] and [Evaluator.ListHolds]. They live in a
+// [HoldStore] (contract in its documentation); [MemoryHoldStore] keeps them
+// in memory, and package retention/retentiontest checks any
+// implementation. Decide and Statement ask the store on every call; a
+// sweep asks it right before it acts on a record, so a hold placed while a
+// sweep runs is respected from the next record on.
+//
+// # Sweeps and resuming
+//
+// A sweep reads records in ascending key order and reports its progress
+// as a cursor ([Report].Cursor, also given to [SweepOptions].Checkpoint):
+// the key up to which every record was handled. The cursor never passes a
+// record whose action failed, so a sweep resumed from it
+// ([SweepOptions].After) retries every failure; records after the first
+// failure are evaluated again, which the idempotent [Disposer] makes
+// harmless. The host persists the cursor wherever it likes (a string).
+// Failures never get lost when a sweep stops early: the error is then a
+// [*SweepError] with the failures and the cause of the stop.
+//
+// # Policy files
+//
+// [ParsePolicy] reads the JSON form strictly, because a typo must never
+// shorten a retention period: a key repeated in any object, a key in
+// another case than documented, an unknown key, and a rule without "id",
+// "trigger", "period", "action" or "basis" (or with a null value) are
+// errors naming the rule and the key.
 //
 // # Errors
 //
@@ -82,9 +116,13 @@
 // [ErrHoldExists], [ErrHoldNotFound], [ErrHoldReleased], [ErrNotFound],
 // [ErrInvalidRecord] and [ErrOutOfOrder] are checked with [errors.Is]. A
 // [*RuleError] names the rule a validation error is about; a
-// [*SweepError] lists per-record failures ([*RecordError]) and unwraps to
-// them. No error, String method or explanation contains personal data:
-// records appear by their host key, subjects by their [personaldata.SubjectID].
+// [*SweepError] lists per-record failures ([*RecordError]) and the cause
+// of an early stop, and unwraps to all of them. [New] reports a nil
+// dependency as "retention: New: nil Policy" or "retention: New: nil
+// HoldStore". No error, String method or explanation contains personal
+// data: records appear by their host key, subjects by their
+// [personaldata.SubjectID]; every value an error repeats from outside is
+// cut to 64 bytes.
 //
 // # Concurrency
 //
@@ -92,5 +130,6 @@
 // concurrent use; [MemoryHoldStore] is safe for concurrent use, and every
 // [HoldStore] must be. [Decision], [Statement], [Rule], [Period] and [Hold]
 // are plain values. A [Report] and a [PolicySpec] are plain structs that
-// must not be modified while read elsewhere.
+// must not be modified while read elsewhere. A [Disposer] is called from
+// the goroutine that called Sweep; several sweeps call it concurrently.
 package retention

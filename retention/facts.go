@@ -22,8 +22,10 @@ type Facts struct {
 	ContractEnded    time.Time              // when the contract ended
 	ErasureRequested time.Time              // when the subject asked for erasure
 	Events           []Event                // named host events, for TriggerEvent rules
-	// Holds are the legal holds placed on the record or its subject, as
-	// returned by HoldStore.Active. Evaluate counts those active at now.
+	// Holds are legal holds the caller already knows of, placed on the
+	// record or its subject (as returned by Evaluator.ActiveHolds); those
+	// active at the evaluation time count. Decide and Sweep add the hold
+	// store's holds themselves; EvaluateIgnoringHolds counts only these.
 	Holds []Hold
 }
 
