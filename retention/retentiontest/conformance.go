@@ -58,7 +58,7 @@ func RunConformanceTests(t *testing.T, newStore func(t *testing.T) retention.Hol
 		{"Release/SecondReleaseRefused", testReleaseTwice},
 		{"Release/UnknownIDNotFound", testReleaseUnknown},
 		{"List/OrderedByIDReleasedOnRequest", testList},
-		{"Context/CanceledContextRefused", testCanceled},
+		{"AllMethods/CanceledContextRefused", testCanceled},
 		{"Release/ConcurrentPlaceAndRelease", testConcurrent},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
