@@ -9,6 +9,23 @@ import (
 	"time"
 )
 
+// Evaluator applies a [Policy] to records: it decides ([Evaluator.Decide]),
+// explains, sweeps ([Evaluator.Sweep]), writes retention statements
+// ([Evaluator.Statement]) and manages legal holds ([Evaluator.PlaceHold]
+// and the other hold methods) in a [HoldStore] that only it reaches.
+//
+// An Evaluator is safe for concurrent use.
+type Evaluator struct {
+	policy *Policy
+	holds  HoldStore
+	clock  func() time.Time
+	loc    *time.Location
+	review Period
+
+	entropyMu sync.Mutex
+	entropy   io.Reader
+}
+
 // Options configure an [Evaluator]. The zero value and nil mean the
 // documented defaults. [New] copies what it needs; the Clock and Entropy it
 // is given are then used from many goroutines (Entropy under a lock), so
@@ -27,23 +44,6 @@ type Options struct {
 	// so that data kept indefinitely (under a hold, or waiting for an event
 	// that has not happened) is looked at again. Default: no cap.
 	ReviewEvery Period
-}
-
-// Evaluator applies a [Policy] to records: it decides ([Evaluator.Decide]),
-// explains, sweeps ([Evaluator.Sweep]), writes retention statements
-// ([Evaluator.Statement]) and manages legal holds ([Evaluator.PlaceHold]
-// and the other hold methods) in a [HoldStore] that only it reaches.
-//
-// An Evaluator is safe for concurrent use.
-type Evaluator struct {
-	policy *Policy
-	holds  HoldStore
-	clock  func() time.Time
-	loc    *time.Location
-	review Period
-
-	entropyMu sync.Mutex
-	entropy   io.Reader
 }
 
 // New returns an Evaluator for policy that keeps legal holds in holds.

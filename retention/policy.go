@@ -13,57 +13,6 @@ import (
 	"github.com/personaldata/personaldata"
 )
 
-// PolicySpec is the definition of a policy, as written in Go or JSON. Turn
-// it into a [Policy] with [NewPolicy] or [ParsePolicy].
-//
-// The JSON form:
-//
-//	{
-//	  "name": "mail-and-hosting",
-//	  "fiscal_year_end": "12-31",
-//	  "rules": [
-//	    {"id": "invoices", "category": "billing", "trigger": "fiscal-year-end",
-//	     "period": "P7Y", "action": "delete", "basis": "legal-obligation",
-//	     "citation": "AWR art. 52 lid 4"}
-//	  ]
-//	}
-//
-// A PolicySpec is a plain value; it is not safe to modify while another
-// goroutine reads it.
-type PolicySpec struct {
-	// Name identifies the policy in statements; optional.
-	Name string `json:"name,omitempty"`
-	// FiscalYearEnd is the last day of the fiscal year; zero means 31
-	// December.
-	FiscalYearEnd MonthDay `json:"fiscal_year_end,omitzero"`
-	// Rules are the rules; their order does not matter.
-	Rules []Rule `json:"rules"`
-}
-
-// Hash is the SHA-256 of a policy's canonical encoding. It is a plain value
-// and safe to share.
-type Hash [32]byte
-
-// String returns the hash in lower-case hex.
-func (h Hash) String() string { return hex.EncodeToString(h[:]) }
-
-// MarshalText implements [encoding.TextMarshaler] as lower-case hex.
-func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
-
-// UnmarshalText implements [encoding.TextUnmarshaler], reading 64 hex
-// digits.
-func (h *Hash) UnmarshalText(text []byte) error {
-	var v Hash
-	if len(text) != 2*len(v) {
-		return fmt.Errorf("%w: policy hash must be %d hex digits", ErrInvalidPolicy, 2*len(v))
-	}
-	if _, err := hex.Decode(v[:], text); err != nil {
-		return fmt.Errorf("%w: policy hash is not hex", ErrInvalidPolicy)
-	}
-	*h = v
-	return nil
-}
-
 // Policy is a validated, immutable set of rules with a stable [Hash]. Build
 // one with [NewPolicy] or [ParsePolicy].
 //
@@ -233,4 +182,55 @@ func (p *Policy) match(c personaldata.Category, k string) [4][]int32 {
 	}
 	m[3] = p.anyData
 	return m
+}
+
+// PolicySpec is the definition of a policy, as written in Go or JSON. Turn
+// it into a [Policy] with [NewPolicy] or [ParsePolicy].
+//
+// The JSON form:
+//
+//	{
+//	  "name": "mail-and-hosting",
+//	  "fiscal_year_end": "12-31",
+//	  "rules": [
+//	    {"id": "invoices", "category": "billing", "trigger": "fiscal-year-end",
+//	     "period": "P7Y", "action": "delete", "basis": "legal-obligation",
+//	     "citation": "AWR art. 52 lid 4"}
+//	  ]
+//	}
+//
+// A PolicySpec is a plain value; it is not safe to modify while another
+// goroutine reads it.
+type PolicySpec struct {
+	// Name identifies the policy in statements; optional.
+	Name string `json:"name,omitempty"`
+	// FiscalYearEnd is the last day of the fiscal year; zero means 31
+	// December.
+	FiscalYearEnd MonthDay `json:"fiscal_year_end,omitzero"`
+	// Rules are the rules; their order does not matter.
+	Rules []Rule `json:"rules"`
+}
+
+// Hash is the SHA-256 of a policy's canonical encoding. It is a plain value
+// and safe to share.
+type Hash [32]byte
+
+// String returns the hash in lower-case hex.
+func (h Hash) String() string { return hex.EncodeToString(h[:]) }
+
+// MarshalText implements [encoding.TextMarshaler] as lower-case hex.
+func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// UnmarshalText implements [encoding.TextUnmarshaler], reading 64 hex
+// digits.
+func (h *Hash) UnmarshalText(text []byte) error {
+	var v Hash
+	if len(text) != 2*len(v) {
+		return fmt.Errorf("%w: policy hash must be %d hex digits", ErrInvalidPolicy, 2*len(v))
+	}
+	if _, err := hex.Decode(v[:], text); err != nil {
+		return fmt.Errorf("%w: policy hash is not hex", ErrInvalidPolicy)
+	}
+	*h = v
+	return nil
 }
