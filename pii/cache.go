@@ -9,7 +9,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/personaldata/personaldata"
-	"github.com/personaldata/personaldata/internal/envelope"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
 )
 
 // keyEntry is an unwrapped data key, ready to use. The raw key bytes are not

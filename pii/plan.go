@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/personaldata/personaldata"
-	"github.com/personaldata/personaldata/internal/tags"
+	"github.com/personaldata/personaldata/pii/internal/tags"
 )
 
 // opKind says how a field is protected or followed.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/personaldata/personaldata"
-	"github.com/personaldata/personaldata/internal/envelope"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
 )
 
 // Algorithm selects the AEAD that seals new ciphertexts. Every ciphertext

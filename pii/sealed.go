@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 
-	"github.com/personaldata/personaldata/internal/envelope"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
 )
 
 type sealState uint8

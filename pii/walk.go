@@ -11,7 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/personaldata/personaldata"
-	"github.com/personaldata/personaldata/internal/envelope"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
 )
 
 // Protect encrypts, in place, every personal data field of v: a pointer to

@@ -52,7 +52,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/personaldata/personaldata"
-	"github.com/personaldata/personaldata/internal/envelope"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
 	"github.com/personaldata/personaldata/pii"
 )
 
