@@ -55,7 +55,10 @@ type keyCache struct {
 	max   int
 	ttl   time.Duration
 	items map[KeyRef]*keyEntry
-	head  keyEntry // sentinel: head.next is the most recently used
+	// subjects indexes items by subject, so that forgetting one subject
+	// costs the same whatever else is cached.
+	subjects map[personaldata.SubjectID][]*keyEntry
+	head     keyEntry // sentinel: head.next is the most recently used
 	// gen counts evictions. A key loaded from the store is cached only if
 	// no eviction happened since the load began, so a Forget racing with a
 	// load never leaves the shredded key cached.
@@ -70,7 +73,7 @@ func (c *keyCache) generation() uint64 {
 }
 
 func newKeyCache(max int, ttl time.Duration) *keyCache {
-	c := &keyCache{max: max, ttl: ttl, items: make(map[KeyRef]*keyEntry)}
+	c := &keyCache{max: max, ttl: ttl, items: make(map[KeyRef]*keyEntry), subjects: make(map[personaldata.SubjectID][]*keyEntry)}
 	c.head.next, c.head.prev = &c.head, &c.head
 	return c
 }
@@ -78,6 +81,26 @@ func newKeyCache(max int, ttl time.Duration) *keyCache {
 func (c *keyCache) unlink(e *keyEntry) {
 	e.prev.next, e.next.prev = e.next, e.prev
 	e.prev, e.next = nil, nil
+}
+
+// remove drops e from the cache. Callers hold c.mu.
+func (c *keyCache) remove(e *keyEntry) {
+	c.unlink(e)
+	delete(c.items, e.ref)
+	list := c.subjects[e.ref.Subject]
+	for i, x := range list {
+		if x == e {
+			list[i] = list[len(list)-1]
+			list[len(list)-1] = nil
+			list = list[:len(list)-1]
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(c.subjects, e.ref.Subject)
+	} else {
+		c.subjects[e.ref.Subject] = list
+	}
 }
 
 func (c *keyCache) pushFront(e *keyEntry) {
@@ -94,8 +117,7 @@ func (c *keyCache) get(ref KeyRef, now time.Time) *keyEntry {
 	e := c.items[ref]
 	if e != nil {
 		if now.After(e.expires) {
-			c.unlink(e)
-			delete(c.items, ref)
+			c.remove(e)
 			e = nil
 		} else if c.head.next != e {
 			c.unlink(e)
@@ -116,19 +138,19 @@ func (c *keyCache) put(e *keyEntry, now time.Time, gen uint64) {
 		return
 	}
 	if old := c.items[e.ref]; old != nil {
-		c.unlink(old)
+		c.remove(old)
 	}
 	e.expires = now.Add(c.ttl)
 	c.items[e.ref] = e
+	c.subjects[e.ref.Subject] = append(c.subjects[e.ref.Subject], e)
 	c.pushFront(e)
 	for len(c.items) > c.max {
-		last := c.head.prev
-		c.unlink(last)
-		delete(c.items, last.ref)
+		c.remove(c.head.prev)
 	}
 }
 
-// evict drops the keys of subject in scopes, or in every scope if scopes is empty.
+// evict drops the keys of subject in scopes, or in every scope if scopes
+// is empty. Its cost depends on the number of keys of subject only.
 func (c *keyCache) evict(subject personaldata.SubjectID, scopes []personaldata.Scope) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -136,17 +158,13 @@ func (c *keyCache) evict(subject personaldata.SubjectID, scopes []personaldata.S
 	if len(scopes) > 0 {
 		for _, sc := range scopes {
 			if e := c.items[KeyRef{subject, sc}]; e != nil {
-				c.unlink(e)
-				delete(c.items, e.ref)
+				c.remove(e)
 			}
 		}
 		return
 	}
-	for ref, e := range c.items {
-		if ref.Subject == subject {
-			c.unlink(e)
-			delete(c.items, ref)
-		}
+	for _, e := range append([]*keyEntry(nil), c.subjects[subject]...) {
+		c.remove(e)
 	}
 }
 
@@ -155,5 +173,6 @@ func (c *keyCache) purge() {
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.items)
+	clear(c.subjects)
 	c.head.next, c.head.prev = &c.head, &c.head
 }

@@ -131,7 +131,7 @@
 // [ErrTampered], [ErrMalformed], [ErrNoSubject], [ErrUnsupported],
 // [ErrSealed], [ErrKeyChanged], [ErrClosed], [ErrInvalidKey] and
 // [ErrNoIndexKey]. [*TagError] reports a bad tag; [*FieldError] a failure
-// on one field; [*RevealError] lists the fields Reveal could not open. No
+// on one field; [*OpError] lists the fields Reveal could not open. No
 // error, String method or log value holds plaintext or key bytes. Use
 // [Redact] to log values that carry personal data.
 //

@@ -70,12 +70,12 @@ func Example_cryptoShredding() {
 	}
 	backup := s // a copy taken before the erasure
 
-	if err := p.Forget(ctx, "sub-2", "default"); err != nil {
+	if err := p.ForgetScopes(ctx, "sub-2", "default"); err != nil {
 		panic(err)
 	}
 	err := p.Reveal(ctx, &backup)
 	fmt.Println("erased:", errors.Is(err, pii.ErrErased))
-	var re *pii.RevealError
+	var re *pii.OpError
 	if errors.As(err, &re) {
 		for _, f := range re.Fields {
 			fmt.Println(" ", f.Path, "in scope", f.Scope)
@@ -179,7 +179,7 @@ func ExampleProtector_Seal() {
 	// pii: open (subject "sub-5", scope default, category evidence): pii: no key for this subject and scope
 }
 
-func ExampleRewrap() {
+func ExampleProtector_Rewrap() {
 	ctx := context.Background()
 	store := pii.NewMemoryKeyStore()
 	old, _ := pii.NewLocalKeyWrapper("kek-2025", []byte("old master key, 32 bytes, secret"))
@@ -194,7 +194,7 @@ func ExampleRewrap() {
 	}
 
 	next, _ := pii.NewLocalKeyWrapper("kek-2026", []byte("new master key, 32 bytes, secret"))
-	stats, err := pii.Rewrap(ctx, store, next, old)
+	stats, err := p.Rewrap(ctx, next)
 	fmt.Printf("%+v %v\n", stats, err)
 
 	q, _ := pii.New(store, next, nil) // the old KEK can now be retired

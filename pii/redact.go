@@ -56,7 +56,7 @@ func isEmpty(v reflect.Value) bool {
 			c.Set(v)
 			v = c
 		}
-		return v.Addr().Interface().(sealedValue).isZero()
+		return v.Addr().Interface().(sealedValue).isEmpty()
 	}
 	switch v.Kind() {
 	case reflect.String, reflect.Slice, reflect.Map:

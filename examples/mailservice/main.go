@@ -234,7 +234,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	// Crypto-shred the default scope now. The "fiscal" and "legal" scopes go
 	// when the retention of the invoices and the sign-up IP address ends.
-	if err := protector.Forget(ctx, "c-1001", personaldata.DefaultScope); err != nil {
+	if err := protector.ForgetScopes(ctx, "c-1001", personaldata.DefaultScope); err != nil {
 		return err
 	}
 	if _, err := ledger.Record(ctx, consent.Change{Type: consent.EventErase, Subject: "c-1001", Method: consent.MethodAdministrator, Actor: consent.ActorAdministrator}); err != nil {
@@ -243,7 +243,7 @@ func run(ctx context.Context, out io.Writer) error {
 
 	// The backup is restored by mistake: the erased data stays erased.
 	err = protector.Reveal(ctx, &backup)
-	var re *pii.RevealError
+	var re *pii.OpError
 	if errors.As(err, &re) && re.OnlyErased() {
 		var paths []string
 		for _, f := range re.Fields {
