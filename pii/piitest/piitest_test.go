@@ -210,3 +210,31 @@ func TestAssertErased(t *testing.T) {
 		}
 	})
 }
+
+func TestAssertProtectedThroughInterfaces(t *testing.T) {
+	t.Parallel()
+	p := newTestProtector(t)
+	type holder struct {
+		Payload any
+		Meta    map[string]any
+	}
+	for name, v := range map[string]any{
+		"slice":  []any{newAccount(1)},
+		"map":    map[string]any{"k": newAccount(2)},
+		"field":  &holder{Payload: newAccount(3)},
+		"nested": &holder{Meta: map[string]any{"k": *newAccount(4)}},
+	} {
+		r := &recorder{}
+		piitest.AssertProtected(r, v)
+		require.Len(t, r.errs, 1, "%s: plaintext behind an interface must fail", name)
+		requireNoPlaintext(t, r.errs)
+
+		require.NoError(t, p.Protect(t.Context(), v), name)
+		r = &recorder{}
+		piitest.AssertProtected(r, v)
+		require.Empty(t, r.errs, name)
+	}
+	r := &recorder{}
+	piitest.AssertProtected(r, []any{"no personal data"})
+	require.Len(t, r.errs, 1, "a value with no personal data field proves nothing")
+}
