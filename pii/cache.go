@@ -21,6 +21,9 @@ type keyEntry struct {
 	expires time.Time
 
 	prev, next *keyEntry // LRU list, guarded by keyCache.mu
+	// sprev, snext link the cached keys of one subject, guarded by
+	// keyCache.mu.
+	sprev, snext *keyEntry
 }
 
 func newKeyEntry(ref KeyRef, dek []byte) (*keyEntry, error) {
@@ -55,9 +58,10 @@ type keyCache struct {
 	max   int
 	ttl   time.Duration
 	items map[KeyRef]*keyEntry
-	// subjects indexes items by subject, so that forgetting one subject
-	// costs the same whatever else is cached.
-	subjects map[personaldata.SubjectID][]*keyEntry
+	// subjects holds the first of the cached keys of each subject (linked
+	// through snext), so that forgetting one subject costs the same
+	// whatever else is cached.
+	subjects map[personaldata.SubjectID]*keyEntry
 	head     keyEntry // sentinel: head.next is the most recently used
 	// gen counts evictions. A key loaded from the store is cached only if
 	// no eviction happened since the load began, so a Forget racing with a
@@ -73,7 +77,7 @@ func (c *keyCache) generation() uint64 {
 }
 
 func newKeyCache(max int, ttl time.Duration) *keyCache {
-	c := &keyCache{max: max, ttl: ttl, items: make(map[KeyRef]*keyEntry), subjects: make(map[personaldata.SubjectID][]*keyEntry)}
+	c := &keyCache{max: max, ttl: ttl, items: make(map[KeyRef]*keyEntry), subjects: make(map[personaldata.SubjectID]*keyEntry)}
 	c.head.next, c.head.prev = &c.head, &c.head
 	return c
 }
@@ -87,20 +91,18 @@ func (c *keyCache) unlink(e *keyEntry) {
 func (c *keyCache) remove(e *keyEntry) {
 	c.unlink(e)
 	delete(c.items, e.ref)
-	list := c.subjects[e.ref.Subject]
-	for i, x := range list {
-		if x == e {
-			list[i] = list[len(list)-1]
-			list[len(list)-1] = nil
-			list = list[:len(list)-1]
-			break
-		}
-	}
-	if len(list) == 0 {
+	switch {
+	case e.sprev != nil:
+		e.sprev.snext = e.snext
+	case e.snext != nil:
+		c.subjects[e.ref.Subject] = e.snext
+	default:
 		delete(c.subjects, e.ref.Subject)
-	} else {
-		c.subjects[e.ref.Subject] = list
 	}
+	if e.snext != nil {
+		e.snext.sprev = e.sprev
+	}
+	e.sprev, e.snext = nil, nil
 }
 
 func (c *keyCache) pushFront(e *keyEntry) {
@@ -142,7 +144,10 @@ func (c *keyCache) put(e *keyEntry, now time.Time, gen uint64) {
 	}
 	e.expires = now.Add(c.ttl)
 	c.items[e.ref] = e
-	c.subjects[e.ref.Subject] = append(c.subjects[e.ref.Subject], e)
+	if first := c.subjects[e.ref.Subject]; first != nil {
+		e.snext, first.sprev = first, e
+	}
+	c.subjects[e.ref.Subject] = e
 	c.pushFront(e)
 	for len(c.items) > c.max {
 		c.remove(c.head.prev)
@@ -163,8 +168,10 @@ func (c *keyCache) evict(subject personaldata.SubjectID, scopes []personaldata.S
 		}
 		return
 	}
-	for _, e := range append([]*keyEntry(nil), c.subjects[subject]...) {
+	for e := c.subjects[subject]; e != nil; {
+		next := e.snext
 		c.remove(e)
+		e = next
 	}
 }
 

@@ -43,6 +43,7 @@ func TestCancelledProtectSaysHowFarItGot(t *testing.T) {
 	const n, stopAt = 2000, 765
 	p, _ := newProtector(t, nil)
 	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
 	recs := make([]record, n)
 	for i := range recs {
 		recs[i] = record{ID: fmt.Sprint("s-", i), Email: fmt.Sprint(i, "@example.org"), Name: fmt.Sprint("name ", i), Phone: "+31 6 1234"}
