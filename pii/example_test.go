@@ -204,3 +204,40 @@ func ExampleProtector_Rewrap() {
 	// {Rewrapped:1 Unchanged:0 Skipped:0} <nil>
 	// call back on Monday <nil>
 }
+
+// BlindIndex finds a record by an encrypted field: the index is computed
+// from the field's own tag (category email, normaliser email), so the
+// look-up cannot drift from what Protect wrote.
+func ExampleProtector_BlindIndex() {
+	ctx := context.Background()
+	p := newExampleProtector()
+	s := Subscriber{ID: "sub-8", Email: "Ann@Example.NL", Name: "Ann"}
+	if err := p.Protect(ctx, &s); err != nil {
+		panic(err)
+	}
+	ix, err := p.BlindIndex(Subscriber{}, "Email", " ann@example.nl")
+	fmt.Println(ix == s.EmailIndex, err)
+	// Output: true <nil>
+}
+
+// ForgetSubject erases every scope of a subject, and no scope of it gets a
+// key again, not even one it never used.
+func ExampleProtector_ForgetSubject() {
+	ctx := context.Background()
+	p := newExampleProtector()
+	s := Subscriber{ID: "sub-9", Email: "eve@example.nl", Invoice: "INV-9"}
+	if err := p.Protect(ctx, &s); err != nil {
+		panic(err)
+	}
+	if err := p.ForgetSubject(ctx, "sub-9"); err != nil {
+		panic(err)
+	}
+	err := p.Reveal(ctx, &s)
+	var oe *pii.OpError
+	fmt.Println(errors.As(err, &oe) && oe.OnlyErased(), len(oe.Fields))
+	_, err = p.Seal(ctx, "sub-9", "support", "message", []byte("hello"))
+	fmt.Println(errors.Is(err, pii.ErrForgotten))
+	// Output:
+	// true 2
+	// true
+}
