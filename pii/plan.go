@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 	"github.com/personaldata/personaldata/pii/internal/tags"
 )
 
@@ -285,7 +286,7 @@ func (b *planBuilder) fill(sp *structPlan) error {
 				return tagErr(f, raw, fmt.Errorf("index=%s must name an exported string field", tg.Index))
 			}
 			if ot, ok := other.f.Tag.Lookup("pii"); ok && ot != "-" {
-				return tagErr(f, raw, fmt.Errorf("index=%s names a field tagged pii:%q; the index field must be untagged", tg.Index, ot))
+				return tagErr(f, raw, fmt.Errorf("index=%s names a field tagged pii:%s; the index field must be untagged", tg.Index, quote.String(ot)))
 			}
 			if fp.op != opString && fp.op != opPtrString {
 				return tagErr(f, raw, errors.New("index= applies to string fields only"))
