@@ -122,8 +122,12 @@ func (ix *Indexer) Index(category personaldata.Category, n Normalizer, value str
 // field is the Go name of a field tagged with index= (a promoted field of an
 // embedded struct is named as promoted). It fails with a [*TagError] if the
 // type's tags are invalid, with ErrUnsupported if field is not such a field,
-// and with ErrNoIndexKey if p has no Options.IndexKey.
+// with ErrNoIndexKey if p has no Options.IndexKey, and with ErrClosed after
+// Close.
 func (p *Protector) BlindIndex(model any, field, value string) (string, error) {
+	if p.closed.Load() {
+		return "", ErrClosed
+	}
 	t, ok := model.(reflect.Type)
 	if !ok {
 		if model == nil {

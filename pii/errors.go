@@ -101,6 +101,10 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
+	if e.Subject == "" && e.Scope == "" && e.Category == "" {
+		// A value reached through an interface that could not be walked.
+		return fmt.Sprintf("pii: value at %s: %v", e.Path, e.Err)
+	}
 	return fmt.Sprintf("pii: field %s (subject %s, scope %s, category %s): %v", e.Path, quote.String(string(e.Subject)), quote.String(string(e.Scope)), e.Category, e.Err)
 }
 
