@@ -64,8 +64,8 @@ type keyCache struct {
 	subjects map[personaldata.SubjectID]*keyEntry
 	head     keyEntry // sentinel: head.next is the most recently used
 	// gen counts evictions. A key loaded from the store is cached only if
-	// no eviction happened since the load began, so a Forget racing with a
-	// load never leaves the shredded key cached.
+	// no eviction happened since the load began, so forgetting racing with
+	// a load never leaves the shredded key cached.
 	gen uint64
 }
 

@@ -57,9 +57,10 @@ func ExampleProtector_Protect() {
 	// ann@example.nl Ann 1990-05-17
 }
 
-// Forget shreds a subject's key: every copy of their protected data, in
-// backups and exports too, now reveals as erased, while data in a scope
-// kept for a legal reason survives until that scope is forgotten as well.
+// ForgetScopes shreds some of a subject's keys: every copy of their
+// protected data in those scopes, in backups and exports too, now reveals as
+// erased, while data in a scope kept for a legal reason survives until that
+// scope is forgotten as well.
 func Example_cryptoShredding() {
 	ctx := context.Background()
 	p := newExampleProtector()

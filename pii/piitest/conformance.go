@@ -63,7 +63,7 @@ var conformance = []struct {
 	{"Concurrent/Mixed", testConcurrentMixed},
 	{"Protector/RoundTrip", testProtectorRoundTrip},
 	{"Protector/ConcurrentFirstUse", testProtectorFirstUse},
-	{"Protector/ForgetSubject", testProtectorForget},
+	{"Protector/ForgetSubject", testProtectorForgetSubject},
 	{"Protector/ForgetScopes", testProtectorForgetScope},
 	{"Protector/ForgetSubjectRacingProtect", testProtectorForgetRacing},
 	{"Protector/Rewrap", testProtectorRewrap},

@@ -141,7 +141,7 @@ func testProtectorFirstUse(t *testing.T, s pii.KeyStore) {
 	}
 }
 
-func testProtectorForget(t *testing.T, s pii.KeyStore) {
+func testProtectorForgetSubject(t *testing.T, s pii.KeyStore) {
 	ctx := t.Context()
 	p := newProtector(t, s, newWrapper(t, kekID), pii.AES256GCM)
 	const id = "forget-me"
@@ -152,9 +152,9 @@ func testProtectorForget(t *testing.T, s pii.KeyStore) {
 	sealed, err := p.Seal(ctx, id, "", "message", []byte("hello"))
 	noError(t, err, "Seal")
 
-	noError(t, p.ForgetSubject(ctx, id), "Forget")
+	noError(t, p.ForgetSubject(ctx, id), "ForgetSubject")
 	for _, k := range getKeys(t, s, def(id), ref(id, fiscal)) {
-		equal(t, pii.KeyShredded, k.State, "%v after Forget", k.Ref)
+		equal(t, pii.KeyShredded, k.State, "%v after ForgetSubject", k.Ref)
 		empty(t, k.Wrapped.Ciphertext)
 	}
 	AssertErased(t, p, c.clone())
@@ -162,8 +162,8 @@ func testProtectorForget(t *testing.T, s pii.KeyStore) {
 	got := c.clone()
 	err = p.Reveal(ctx, got)
 	var re *pii.OpError
-	errorAs(t, err, &re, "Reveal after Forget")
-	isTrue(t, re.OnlyErased(), "Reveal after Forget: %v", err)
+	errorAs(t, err, &re, "Reveal after ForgetSubject")
+	isTrue(t, re.OnlyErased(), "Reveal after ForgetSubject: %v", err)
 	errorIs(t, err, pii.ErrErased)
 	equal(t, "[erased]", got.Name)
 	empty(t, got.Email)
@@ -171,11 +171,11 @@ func testProtectorForget(t *testing.T, s pii.KeyStore) {
 	empty(t, got.Photo)
 	isTrue(t, got.Birthdate.IsErased())
 
-	errorIs(t, p.Protect(ctx, newCustomer(id)), pii.ErrForgotten, "Protect after Forget")
+	errorIs(t, p.Protect(ctx, newCustomer(id)), pii.ErrForgotten, "Protect after forgetting")
 	_, err = p.Seal(ctx, id, "", "message", []byte("hello"))
-	errorIs(t, err, pii.ErrForgotten, "Seal after Forget")
+	errorIs(t, err, pii.ErrForgotten, "Seal after ForgetSubject")
 	_, err = p.Open(ctx, id, "", "message", sealed)
-	errorIs(t, err, pii.ErrErased, "Open after Forget")
+	errorIs(t, err, pii.ErrErased, "Open after ForgetSubject")
 
 	noError(t, p.Reveal(ctx, keep), "Reveal of another subject")
 	requireRevealed(t, wantKeep, keep)
@@ -200,7 +200,7 @@ func testProtectorForgetScope(t *testing.T, s pii.KeyStore) {
 	noError(t, err, "Seal in the scope kept")
 	_, err = p.Seal(ctx, id, personaldata.DefaultScope, "billing", []byte("invoice"))
 	errorIs(t, err, pii.ErrForgotten, "Seal in the scope forgotten")
-	errorIs(t, p.Protect(ctx, newCustomer(id)), pii.ErrForgotten, "Protect after Forget")
+	errorIs(t, p.Protect(ctx, newCustomer(id)), pii.ErrForgotten, "Protect after forgetting")
 }
 
 func testProtectorRewrap(t *testing.T, s pii.KeyStore) {
