@@ -257,3 +257,68 @@ func BenchmarkForgetThenReveal(b *testing.B) {
 	b.ReportMetric(float64(tFull.Nanoseconds())/float64(b.N), "ns/forget-10k-cached")
 	b.ReportMetric(float64(tFull)/float64(tEmpty), "ratio")
 }
+
+// BenchmarkRatio times Protect against four raw seals, and Reveal against
+// four raw opens, in alternating batches within one loop, so that load on
+// the machine weighs on both sides alike; ratio is what the budgets bound.
+func BenchmarkRatio(b *testing.B) {
+	const batch = 8
+	for _, alg := range algs {
+		a := rawAEAD(b, alg)
+		fields := [][]byte{[]byte(benchPlain.Email), []byte(benchPlain.Name), []byte(benchPlain.Phone), []byte(benchPlain.Address)}
+		nonce, openNonce := make([]byte, a.NonceSize()), make([]byte, a.NonceSize())
+		var sealed [][]byte
+		for _, f := range fields {
+			sealed = append(sealed, a.Seal(nil, openNonce, f, nil))
+		}
+		p, _ := newProtector(b, &pii.Options{Algorithm: alg})
+		ctx := context.Background()
+		protected := benchPlain
+		if err := p.Protect(ctx, &protected); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("Protect/"+alg.String(), func(b *testing.B) {
+			var raw, lib time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for range batch {
+					for _, f := range fields {
+						_, _ = rand.Read(nonce)
+						_ = a.Seal(nil, nonce, f, nil)
+					}
+				}
+				mid := time.Now()
+				for range batch {
+					v := benchPlain
+					if err := p.Protect(ctx, &v); err != nil {
+						b.Fatal(err)
+					}
+				}
+				raw, lib = raw+mid.Sub(start), lib+time.Since(mid)
+			}
+			b.ReportMetric(float64(lib)/float64(raw), "ratio")
+		})
+		b.Run("Reveal/"+alg.String(), func(b *testing.B) {
+			var raw, lib time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for range batch {
+					for _, s := range sealed {
+						if _, err := a.Open(nil, openNonce, s, nil); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				mid := time.Now()
+				for range batch {
+					v := protected
+					if err := p.Reveal(ctx, &v); err != nil {
+						b.Fatal(err)
+					}
+				}
+				raw, lib = raw+mid.Sub(start), lib+time.Since(mid)
+			}
+			b.ReportMetric(float64(lib)/float64(raw), "ratio")
+		})
+	}
+}
