@@ -201,7 +201,7 @@ func Example_cryptoShredding() {
 		Method: consent.MethodAdministrator, Actor: consent.ActorAdministrator}); err != nil {
 		panic(err)
 	}
-	if err := protector.Forget(ctx, "customer-1017"); err != nil {
+	if err := protector.ForgetSubject(ctx, "customer-1017"); err != nil {
 		panic(err)
 	}
 	fmt.Println(l.Verify(ctx, "customer-1017"))

@@ -59,7 +59,7 @@ func TestErasureKeepsProof(t *testing.T) {
 	// Erase: the ledger records it, the host shreds the key.
 	f.record(t, consent.Change{Type: consent.EventErase, Subject: s, EffectiveAt: day(5),
 		Method: consent.MethodAdministrator, Actor: consent.ActorAdministrator})
-	require.NoError(t, prot.Forget(ctx, s))
+	require.NoError(t, prot.ForgetSubject(ctx, s))
 
 	require.NoError(t, f.l.Verify(ctx, s), "the chain still verifies")
 	d := f.decide(t, s, newsletter, day(6))
@@ -100,7 +100,7 @@ func TestShreddedKeyWithoutEraseEvent(t *testing.T) {
 	f := newFixture(t, func(o *consent.Options) { o.Sealer = prot })
 	e := f.record(t, consent.Change{Type: consent.EventGrant, Subject: "s", Purpose: newsletter, EffectiveAt: day(1),
 		Personal: &consent.PersonalData{Contact: "a@example.nl"}})
-	require.NoError(t, prot.Forget(ctx, "s"))
+	require.NoError(t, prot.ForgetSubject(ctx, "s"))
 	_, err := f.l.Reveal(ctx, e)
 	require.ErrorIs(t, err, pii.ErrErased)
 	assert.NotContains(t, err.Error(), "a@example.nl")

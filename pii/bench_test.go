@@ -5,12 +5,15 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
 
+	"github.com/personaldata/personaldata"
 	"github.com/personaldata/personaldata/pii"
 )
 
@@ -199,4 +202,123 @@ type countingStore struct {
 func (s *countingStore) GetKeys(ctx context.Context, refs []pii.KeyRef) ([]pii.StoredKey, error) {
 	s.calls.Add(1)
 	return s.KeyStore.GetKeys(ctx, refs)
+}
+
+// BenchmarkForgetThenReveal forgets one subject and reveals its record, on
+// a Protector with an empty key cache and on one with 10,000 other keys
+// cached, in the same loop; ratio is the second over the first and must
+// stay near 1: forgetting costs the same whatever the cache holds.
+func BenchmarkForgetThenReveal(b *testing.B) {
+	const others = 10_000
+	ctx := context.Background()
+	empty := newProtectorOn(b, pii.NewMemoryKeyStore(), &pii.Options{CacheSize: 2 * others})
+	full := newProtectorOn(b, pii.NewMemoryKeyStore(), &pii.Options{CacheSize: 2 * others})
+	warm := make([]benchRecord, others)
+	for i := range warm {
+		warm[i] = benchPlain
+		warm[i].ID = fmt.Sprintf("other-%06d", i)
+	}
+	if err := full.Protect(ctx, warm); err != nil {
+		b.Fatal(err)
+	}
+	var tEmpty, tFull time.Duration
+	i := 0
+	run := func(p *pii.Protector, r *benchRecord) time.Duration {
+		start := time.Now()
+		if err := p.ForgetSubject(ctx, personaldata.SubjectID(r.ID)); err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Reveal(ctx, r); !errors.Is(err, pii.ErrErased) {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		r1, r2 := benchPlain, benchPlain
+		r1.ID, r2.ID = fmt.Sprintf("gone-%d", i), fmt.Sprintf("gone-%d", i)
+		if err := empty.Protect(ctx, &r1); err != nil {
+			b.Fatal(err)
+		}
+		if err := full.Protect(ctx, &r2); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if i%2 == 0 { // alternate, so neither side always runs first
+			tEmpty += run(empty, &r1)
+			tFull += run(full, &r2)
+		} else {
+			tFull += run(full, &r2)
+			tEmpty += run(empty, &r1)
+		}
+	}
+	b.ReportMetric(float64(tEmpty.Nanoseconds())/float64(b.N), "ns/forget-0-cached")
+	b.ReportMetric(float64(tFull.Nanoseconds())/float64(b.N), "ns/forget-10k-cached")
+	b.ReportMetric(float64(tFull)/float64(tEmpty), "ratio")
+}
+
+// BenchmarkRatio times Protect against four raw seals, and Reveal against
+// four raw opens, in alternating batches within one loop, so that load on
+// the machine weighs on both sides alike; ratio is what the budgets bound.
+func BenchmarkRatio(b *testing.B) {
+	const batch = 8
+	for _, alg := range algs {
+		a := rawAEAD(b, alg)
+		fields := [][]byte{[]byte(benchPlain.Email), []byte(benchPlain.Name), []byte(benchPlain.Phone), []byte(benchPlain.Address)}
+		nonce, openNonce := make([]byte, a.NonceSize()), make([]byte, a.NonceSize())
+		var sealed [][]byte
+		for _, f := range fields {
+			sealed = append(sealed, a.Seal(nil, openNonce, f, nil))
+		}
+		p, _ := newProtector(b, &pii.Options{Algorithm: alg})
+		ctx := context.Background()
+		protected := benchPlain
+		if err := p.Protect(ctx, &protected); err != nil {
+			b.Fatal(err)
+		}
+		b.Run("Protect/"+alg.String(), func(b *testing.B) {
+			var raw, lib time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for range batch {
+					for _, f := range fields {
+						_, _ = rand.Read(nonce)
+						_ = a.Seal(nil, nonce, f, nil)
+					}
+				}
+				mid := time.Now()
+				for range batch {
+					v := benchPlain
+					if err := p.Protect(ctx, &v); err != nil {
+						b.Fatal(err)
+					}
+				}
+				raw, lib = raw+mid.Sub(start), lib+time.Since(mid)
+			}
+			b.ReportMetric(float64(lib)/float64(raw), "ratio")
+		})
+		b.Run("Reveal/"+alg.String(), func(b *testing.B) {
+			var raw, lib time.Duration
+			for b.Loop() {
+				start := time.Now()
+				for range batch {
+					for _, s := range sealed {
+						if _, err := a.Open(nil, openNonce, s, nil); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				mid := time.Now()
+				for range batch {
+					v := protected
+					if err := p.Reveal(ctx, &v); err != nil {
+						b.Fatal(err)
+					}
+				}
+				raw, lib = raw+mid.Sub(start), lib+time.Since(mid)
+			}
+			b.ReportMetric(float64(lib)/float64(raw), "ratio")
+		})
+	}
 }

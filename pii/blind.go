@@ -3,15 +3,16 @@ package pii
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/base64"
 	"fmt"
 	"hash"
+	"reflect"
 	"strings"
 	"sync"
 	"unicode"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Normalizer maps equivalent spellings of a value to one form before it is
@@ -109,37 +110,53 @@ func (ix *Indexer) Index(category personaldata.Category, n Normalizer, value str
 	return base64.RawURLEncoding.EncodeToString(ix.sum("personaldata/index/1", category, value))
 }
 
-// Pseudonymizer replaces identifiers with stable keyed pseudonyms, for
-// statistics and analytics that must not reveal who is who: the same input
-// always gives the same pseudonym under one key, and without the key a
-// pseudonym cannot be traced back or recomputed from a guess. Destroying
-// the key turns pseudonymous data into anonymous data.
+// BlindIndex returns the blind index that Protect writes for value in the
+// field named field of model's type (a struct, a pointer to one, or its
+// reflect.Type): computed with the category and normaliser of that field's
+// own tag, so a look-up never repeats them by hand and cannot drift from
+// them.
 //
-// Pseudonyms are not encryption: they cannot be reversed, even with the
-// key. It is safe for concurrent use.
-type Pseudonymizer struct {
-	ix *Indexer
-}
-
-// NewPseudonymizer returns a Pseudonymizer keyed by key (32 bytes). Use a
-// key of its own, not the index key: a pseudonym must not match an index.
-func NewPseudonymizer(key []byte) (*Pseudonymizer, error) {
-	ix, err := NewIndexer(key)
-	if err != nil {
-		return nil, err
+//	ix, err := p.BlindIndex(Customer{}, "Email", "Jan@Example.com")
+//	// SELECT ... WHERE email_index = ix
+//
+// field is the Go name of a field tagged with index= (a promoted field of an
+// embedded struct is named as promoted). It fails with a [*TagError] if the
+// type's tags are invalid, with ErrUnsupported if field is not such a field,
+// with ErrNoIndexKey if p has no Options.IndexKey, and with ErrClosed after
+// Close.
+func (p *Protector) BlindIndex(model any, field, value string) (string, error) {
+	if p.closed.Load() {
+		return "", ErrClosed
 	}
-	return &Pseudonymizer{ix: ix}, nil
-}
-
-// String names the type without revealing the key.
-func (ps *Pseudonymizer) String() string { return "pii.Pseudonymizer" }
-
-var pseudoEnc = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-// Pseudonym returns the pseudonym of value in domain (a category such as
-// "email", or a study such as "stats-2026"): 26 lower-case base32
-// characters (128 bits). Different domains give unrelated pseudonyms.
-func (ps *Pseudonymizer) Pseudonym(domain personaldata.Category, value string) string {
-	sum := ps.ix.sum("personaldata/pseudonym/1", domain, value)
-	return strings.ToLower(pseudoEnc.EncodeToString(sum[:16]))
+	t, ok := model.(reflect.Type)
+	if !ok {
+		if model == nil {
+			return "", fmt.Errorf("pii: BlindIndex: %w: nil model", ErrUnsupported)
+		}
+		t = reflect.TypeOf(model)
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return "", fmt.Errorf("pii: BlindIndex: %w: %s is not a struct", ErrUnsupported, t)
+	}
+	sp := planFor(t)
+	if sp.err != nil {
+		return "", sp.err
+	}
+	for i := range sp.fields {
+		f := &sp.fields[i]
+		if f.name != field || f.op == opNested {
+			continue
+		}
+		if f.blind == nil {
+			return "", fmt.Errorf("pii: BlindIndex: %w: %s.%s has no index= option", ErrUnsupported, t, field)
+		}
+		if p.indexer == nil {
+			return "", ErrNoIndexKey
+		}
+		return p.indexer.Index(f.category, normalizer(f.tag.Normalize), value), nil
+	}
+	return "", fmt.Errorf("pii: BlindIndex: %w: %s has no personal data field %s", ErrUnsupported, t, quote.String(field))
 }

@@ -2,6 +2,7 @@ package pii_test
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,4 +73,31 @@ func TestPseudonymizer(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, ix.Index("stats-2026", nil, "customer-42"), a, "pseudonyms and indexes are domain-separated")
 	assert.Equal(t, "pii.Pseudonymizer", ps.String())
+}
+
+func TestBlindIndexFromTheTag(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	p, _ := newProtector(t, nil)
+	c := sampleCustomer()
+	require.NoError(t, p.Protect(ctx, &c))
+	// The look-up repeats neither category nor normaliser.
+	for _, model := range []any{Customer{}, &Customer{}, reflect.TypeFor[Customer]()} {
+		ix, err := p.BlindIndex(model, "Email", "ann@example.COM ")
+		require.NoError(t, err)
+		assert.Equal(t, c.EmailIndex, ix)
+	}
+	_, err := p.BlindIndex(Customer{}, "Name", "x")
+	assert.ErrorIs(t, err, pii.ErrUnsupported, "a field without index=")
+	_, err = p.BlindIndex(Customer{}, "Nope", "x")
+	assert.ErrorIs(t, err, pii.ErrUnsupported)
+	_, err = p.BlindIndex(42, "Email", "x")
+	assert.ErrorIs(t, err, pii.ErrUnsupported)
+
+	w, err := pii.NewLocalKeyWrapper("k", make([]byte, 32))
+	require.NoError(t, err)
+	q, err := pii.New(pii.NewMemoryKeyStore(), w, nil)
+	require.NoError(t, err)
+	_, err = q.BlindIndex(Customer{}, "Email", "x")
+	assert.ErrorIs(t, err, pii.ErrNoIndexKey)
 }

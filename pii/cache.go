@@ -9,7 +9,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 
 	"github.com/personaldata/personaldata"
-	"github.com/personaldata/personaldata/internal/envelope"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
 )
 
 // keyEntry is an unwrapped data key, ready to use. The raw key bytes are not
@@ -21,6 +21,9 @@ type keyEntry struct {
 	expires time.Time
 
 	prev, next *keyEntry // LRU list, guarded by keyCache.mu
+	// sprev, snext link the cached keys of one subject, guarded by
+	// keyCache.mu.
+	sprev, snext *keyEntry
 }
 
 func newKeyEntry(ref KeyRef, dek []byte) (*keyEntry, error) {
@@ -55,10 +58,14 @@ type keyCache struct {
 	max   int
 	ttl   time.Duration
 	items map[KeyRef]*keyEntry
-	head  keyEntry // sentinel: head.next is the most recently used
+	// subjects holds the first of the cached keys of each subject (linked
+	// through snext), so that forgetting one subject costs the same
+	// whatever else is cached.
+	subjects map[personaldata.SubjectID]*keyEntry
+	head     keyEntry // sentinel: head.next is the most recently used
 	// gen counts evictions. A key loaded from the store is cached only if
-	// no eviction happened since the load began, so a Forget racing with a
-	// load never leaves the shredded key cached.
+	// no eviction happened since the load began, so forgetting racing with
+	// a load never leaves the shredded key cached.
 	gen uint64
 }
 
@@ -70,7 +77,7 @@ func (c *keyCache) generation() uint64 {
 }
 
 func newKeyCache(max int, ttl time.Duration) *keyCache {
-	c := &keyCache{max: max, ttl: ttl, items: make(map[KeyRef]*keyEntry)}
+	c := &keyCache{max: max, ttl: ttl, items: make(map[KeyRef]*keyEntry), subjects: make(map[personaldata.SubjectID]*keyEntry)}
 	c.head.next, c.head.prev = &c.head, &c.head
 	return c
 }
@@ -78,6 +85,24 @@ func newKeyCache(max int, ttl time.Duration) *keyCache {
 func (c *keyCache) unlink(e *keyEntry) {
 	e.prev.next, e.next.prev = e.next, e.prev
 	e.prev, e.next = nil, nil
+}
+
+// remove drops e from the cache. Callers hold c.mu.
+func (c *keyCache) remove(e *keyEntry) {
+	c.unlink(e)
+	delete(c.items, e.ref)
+	switch {
+	case e.sprev != nil:
+		e.sprev.snext = e.snext
+	case e.snext != nil:
+		c.subjects[e.ref.Subject] = e.snext
+	default:
+		delete(c.subjects, e.ref.Subject)
+	}
+	if e.snext != nil {
+		e.snext.sprev = e.sprev
+	}
+	e.sprev, e.snext = nil, nil
 }
 
 func (c *keyCache) pushFront(e *keyEntry) {
@@ -94,8 +119,7 @@ func (c *keyCache) get(ref KeyRef, now time.Time) *keyEntry {
 	e := c.items[ref]
 	if e != nil {
 		if now.After(e.expires) {
-			c.unlink(e)
-			delete(c.items, ref)
+			c.remove(e)
 			e = nil
 		} else if c.head.next != e {
 			c.unlink(e)
@@ -116,19 +140,22 @@ func (c *keyCache) put(e *keyEntry, now time.Time, gen uint64) {
 		return
 	}
 	if old := c.items[e.ref]; old != nil {
-		c.unlink(old)
+		c.remove(old)
 	}
 	e.expires = now.Add(c.ttl)
 	c.items[e.ref] = e
+	if first := c.subjects[e.ref.Subject]; first != nil {
+		e.snext, first.sprev = first, e
+	}
+	c.subjects[e.ref.Subject] = e
 	c.pushFront(e)
 	for len(c.items) > c.max {
-		last := c.head.prev
-		c.unlink(last)
-		delete(c.items, last.ref)
+		c.remove(c.head.prev)
 	}
 }
 
-// evict drops the keys of subject in scopes, or in every scope if scopes is empty.
+// evict drops the keys of subject in scopes, or in every scope if scopes
+// is empty. Its cost depends on the number of keys of subject only.
 func (c *keyCache) evict(subject personaldata.SubjectID, scopes []personaldata.Scope) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -136,17 +163,15 @@ func (c *keyCache) evict(subject personaldata.SubjectID, scopes []personaldata.S
 	if len(scopes) > 0 {
 		for _, sc := range scopes {
 			if e := c.items[KeyRef{subject, sc}]; e != nil {
-				c.unlink(e)
-				delete(c.items, e.ref)
+				c.remove(e)
 			}
 		}
 		return
 	}
-	for ref, e := range c.items {
-		if ref.Subject == subject {
-			c.unlink(e)
-			delete(c.items, ref)
-		}
+	for e := c.subjects[subject]; e != nil; {
+		next := e.snext
+		c.remove(e)
+		e = next
 	}
 }
 
@@ -155,5 +180,6 @@ func (c *keyCache) purge() {
 	defer c.mu.Unlock()
 	c.gen++
 	clear(c.items)
+	clear(c.subjects)
 	c.head.next, c.head.prev = &c.head, &c.head
 }

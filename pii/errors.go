@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Errors returned by this package. Implementations of [KeyStore] and
@@ -49,6 +50,9 @@ var (
 	ErrClosed = errors.New("pii: protector is closed")
 	// ErrInvalidKey reports key material of the wrong length.
 	ErrInvalidKey = errors.New("pii: invalid key material")
+	// ErrNoScope reports a call that must name at least one scope and
+	// names none: [Protector.ForgetScopes], KeyStore.ShredKeys.
+	ErrNoScope = errors.New("pii: no scope given")
 	// ErrNoIndexKey reports a blind index tag on a Protector configured
 	// without Options.IndexKey.
 	ErrNoIndexKey = errors.New("pii: blind index needs Options.IndexKey")
@@ -76,7 +80,7 @@ func (e *TagError) Error() string {
 	}
 	b.WriteString(e.Field)
 	if e.Tag != "" {
-		fmt.Fprintf(&b, " (pii:%q)", e.Tag)
+		fmt.Fprintf(&b, " (pii:%s)", quote.String(e.Tag))
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())
@@ -97,23 +101,56 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
-	return fmt.Sprintf("pii: field %s (subject %q, scope %s, category %s): %v", e.Path, e.Subject, e.Scope, e.Category, e.Err)
+	if e.Subject == "" && e.Scope == "" && e.Category == "" {
+		// A value reached through an interface that could not be walked.
+		return fmt.Sprintf("pii: value at %s: %v", e.Path, e.Err)
+	}
+	return fmt.Sprintf("pii: field %s (subject %s, scope %s, category %s): %v", e.Path, quote.String(string(e.Subject)), quote.String(string(e.Scope)), e.Category, e.Err)
 }
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// RevealError lists the fields Reveal could not decrypt, one [FieldError]
-// each. Erased fields hold their replacement; fields that failed for any
-// other reason keep their ciphertext, so nothing is lost. errors.Is(err,
-// ErrErased) tells whether any field was erased; [RevealError.OnlyErased]
+// OpError is the error of [Protector.Protect] and [Protector.Reveal]: one
+// [*FieldError] per field that failed, and the cause that stopped the walk
+// early, if any.
+//
+// On Protect, the fields listed keep their plaintext. On Reveal, erased
+// fields hold their replacement and fields that failed for any other
+// reason keep their ciphertext, so nothing is lost. errors.Is(err,
+// ErrErased) tells whether any field was erased; [OpError.OnlyErased]
 // whether erasure is all that went wrong.
-type RevealError struct {
-	Fields []*FieldError
+//
+// When the context is cancelled, the walk stops between two elements of
+// the value (never inside one): Stopped holds the context's error, and Done
+// counts the top-level elements walked (the elements of a slice, array or
+// map given to Protect or Reveal; 1 for a pointer to one struct). For a
+// slice or array, elements [0, Done) were walked, each field of them
+// protected (or revealed) unless listed in Fields, and the elements from
+// Done on were not touched. For a map, which entries were walked is not
+// known; calling Protect again protects the rest (Protect is idempotent).
+type OpError struct {
+	Op      string // "protect" or "reveal"
+	Fields  []*FieldError
+	Stopped error // the context's error if the walk stopped early, else nil
+	Done    int   // top-level elements walked; meaningful when Stopped is set
 }
 
-func (e *RevealError) Error() string {
+func (e *OpError) Error() string {
+	var b strings.Builder
+	b.WriteString("pii: ")
+	b.WriteString(e.Op)
+	if e.Stopped != nil {
+		fmt.Fprintf(&b, " stopped after %d elements: %v", e.Done, e.Stopped)
+		if len(e.Fields) == 0 {
+			return b.String()
+		}
+		b.WriteString("; ")
+	} else {
+		b.WriteString(": ")
+	}
 	if len(e.Fields) == 1 {
-		return e.Fields[0].Error()
+		b.WriteString(e.Fields[0].Error())
+		return b.String()
 	}
 	counts := map[error]int{}
 	var order []error
@@ -128,20 +165,29 @@ func (e *RevealError) Error() string {
 	for _, k := range order {
 		parts = append(parts, fmt.Sprintf("%d× %v", counts[k], k))
 	}
-	return fmt.Sprintf("pii: %d fields not revealed (%s); first: %s", len(e.Fields), strings.Join(parts, ", "), e.Fields[0].Path)
+	fmt.Fprintf(&b, "%d fields failed (%s); first: %s", len(e.Fields), strings.Join(parts, ", "), e.Fields[0].Path)
+	return b.String()
 }
 
-// Unwrap returns the field errors, so errors.Is and errors.As see each.
-func (e *RevealError) Unwrap() []error {
-	errs := make([]error, len(e.Fields))
-	for i, f := range e.Fields {
-		errs[i] = f
+// Unwrap returns the field errors, and the cause that stopped the walk, so
+// errors.Is and errors.As see each.
+func (e *OpError) Unwrap() []error {
+	errs := make([]error, 0, len(e.Fields)+1)
+	for _, f := range e.Fields {
+		errs = append(errs, f)
+	}
+	if e.Stopped != nil {
+		errs = append(errs, e.Stopped)
 	}
 	return errs
 }
 
-// OnlyErased reports whether every field failed because it was erased.
-func (e *RevealError) OnlyErased() bool {
+// OnlyErased reports whether every field failed because it was erased and
+// the walk was not stopped early.
+func (e *OpError) OnlyErased() bool {
+	if e.Stopped != nil || len(e.Fields) == 0 {
+		return false
+	}
 	for _, f := range e.Fields {
 		if !errors.Is(f.Err, ErrErased) {
 			return false
@@ -151,7 +197,7 @@ func (e *RevealError) OnlyErased() bool {
 }
 
 func rootCause(err error) error {
-	for _, s := range []error{ErrErased, ErrTampered, ErrMalformed, ErrKeyNotFound, ErrWrongKEK, ErrForgotten} {
+	for _, s := range []error{ErrErased, ErrTampered, ErrMalformed, ErrKeyNotFound, ErrWrongKEK, ErrForgotten, ErrNoSubject, ErrUnsupported} {
 		if errors.Is(err, s) {
 			return s
 		}

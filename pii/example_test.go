@@ -57,9 +57,10 @@ func ExampleProtector_Protect() {
 	// ann@example.nl Ann 1990-05-17
 }
 
-// Forget shreds a subject's key: every copy of their protected data, in
-// backups and exports too, now reveals as erased, while data in a scope
-// kept for a legal reason survives until that scope is forgotten as well.
+// ForgetScopes shreds some of a subject's keys: every copy of their
+// protected data in those scopes, in backups and exports too, now reveals as
+// erased, while data in a scope kept for a legal reason survives until that
+// scope is forgotten as well.
 func Example_cryptoShredding() {
 	ctx := context.Background()
 	p := newExampleProtector()
@@ -70,12 +71,12 @@ func Example_cryptoShredding() {
 	}
 	backup := s // a copy taken before the erasure
 
-	if err := p.Forget(ctx, "sub-2", "default"); err != nil {
+	if err := p.ForgetScopes(ctx, "sub-2", "default"); err != nil {
 		panic(err)
 	}
 	err := p.Reveal(ctx, &backup)
 	fmt.Println("erased:", errors.Is(err, pii.ErrErased))
-	var re *pii.RevealError
+	var re *pii.OpError
 	if errors.As(err, &re) {
 		for _, f := range re.Fields {
 			fmt.Println(" ", f.Path, "in scope", f.Scope)
@@ -179,7 +180,7 @@ func ExampleProtector_Seal() {
 	// pii: open (subject "sub-5", scope default, category evidence): pii: no key for this subject and scope
 }
 
-func ExampleRewrap() {
+func ExampleProtector_Rewrap() {
 	ctx := context.Background()
 	store := pii.NewMemoryKeyStore()
 	old, _ := pii.NewLocalKeyWrapper("kek-2025", []byte("old master key, 32 bytes, secret"))
@@ -194,7 +195,7 @@ func ExampleRewrap() {
 	}
 
 	next, _ := pii.NewLocalKeyWrapper("kek-2026", []byte("new master key, 32 bytes, secret"))
-	stats, err := pii.Rewrap(ctx, store, next, old)
+	stats, err := p.Rewrap(ctx, next)
 	fmt.Printf("%+v %v\n", stats, err)
 
 	q, _ := pii.New(store, next, nil) // the old KEK can now be retired
@@ -203,4 +204,41 @@ func ExampleRewrap() {
 	// Output:
 	// {Rewrapped:1 Unchanged:0 Skipped:0} <nil>
 	// call back on Monday <nil>
+}
+
+// BlindIndex finds a record by an encrypted field: the index is computed
+// from the field's own tag (category email, normaliser email), so the
+// look-up cannot drift from what Protect wrote.
+func ExampleProtector_BlindIndex() {
+	ctx := context.Background()
+	p := newExampleProtector()
+	s := Subscriber{ID: "sub-8", Email: "Ann@Example.NL", Name: "Ann"}
+	if err := p.Protect(ctx, &s); err != nil {
+		panic(err)
+	}
+	ix, err := p.BlindIndex(Subscriber{}, "Email", " ann@example.nl")
+	fmt.Println(ix == s.EmailIndex, err)
+	// Output: true <nil>
+}
+
+// ForgetSubject erases every scope of a subject, and no scope of it gets a
+// key again, not even one it never used.
+func ExampleProtector_ForgetSubject() {
+	ctx := context.Background()
+	p := newExampleProtector()
+	s := Subscriber{ID: "sub-9", Email: "eve@example.nl", Invoice: "INV-9"}
+	if err := p.Protect(ctx, &s); err != nil {
+		panic(err)
+	}
+	if err := p.ForgetSubject(ctx, "sub-9"); err != nil {
+		panic(err)
+	}
+	err := p.Reveal(ctx, &s)
+	var oe *pii.OpError
+	fmt.Println(errors.As(err, &oe) && oe.OnlyErased(), len(oe.Fields))
+	_, err = p.Seal(ctx, "sub-9", "support", "message", []byte("hello"))
+	fmt.Println(errors.Is(err, pii.ErrForgotten))
+	// Output:
+	// true 2
+	// true
 }

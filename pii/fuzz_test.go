@@ -167,9 +167,9 @@ func FuzzRevealString(f *testing.F) {
 		}
 		failed := map[string]bool{}
 		if err != nil {
-			var re *pii.RevealError
+			var re *pii.OpError
 			if !errors.As(err, &re) {
-				t.Fatalf("Reveal: %v, want a *RevealError", err)
+				t.Fatalf("Reveal: %v, want a *OpError", err)
 			}
 			for _, fe := range re.Fields {
 				checkFailed(t, fe, "Reveal "+fe.Path)

@@ -11,6 +11,11 @@ import (
 // inventory (the record of processing of GDPR Art. 30) and for erasure
 // plans. Paths use Go field names; "[]" stands for the elements of a slice,
 // array or map.
+//
+// A field of interface type (any, or a container of interfaces such as
+// map[string]any) is listed with Dynamic set and no category: what it holds
+// is known only at run time, where Protect and Reveal walk it by its
+// dynamic type. Its personal data cannot be listed from the type.
 type Field struct {
 	Path     string                // "Contacts[].Email"
 	Type     string                // the field's Go type, e.g. "string" or "pii.Sealed[time.Time]"
@@ -19,6 +24,7 @@ type Field struct {
 	Subject  string                // path of the field holding the subject of this field
 	Index    string                // path of the field holding its blind index, or ""
 	Redact   string                // replacement once erased ("" for the zero value)
+	Dynamic  bool                  // an interface: walked by the dynamic type of what it holds
 }
 
 // Fields lists the personal data fields reachable from the type of v (a
@@ -36,6 +42,9 @@ func Fields(v any) ([]Field, error) {
 	st := t
 	for st.Kind() == reflect.Pointer || st.Kind() == reflect.Slice || st.Kind() == reflect.Array || st.Kind() == reflect.Map {
 		st = st.Elem()
+	}
+	if st.Kind() == reflect.Interface {
+		return []Field{{Path: "", Type: t.String(), Subject: "", Dynamic: true}}, nil
 	}
 	if st.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("%w: %s leads to no struct", ErrUnsupported, t)
@@ -69,12 +78,15 @@ func listFields(sp *structPlan, prefix, subject string, onStack map[reflect.Type
 		path := join(prefix, f.name)
 		if f.op == opNested {
 			c := f.nested
-			for c.kind != reflect.Struct {
-				path += "[]"
-				if c.kind == reflect.Pointer {
-					path = path[:len(path)-2]
+			for c.kind != reflect.Struct && c.kind != reflect.Interface {
+				if c.kind != reflect.Pointer {
+					path += "[]"
 				}
 				c = c.elem
+			}
+			if c.kind == reflect.Interface {
+				*out = append(*out, Field{Path: path, Type: f.typ.String(), Subject: subject, Dynamic: true})
+				continue
 			}
 			listFields(planFor(c.typ), path, subject, onStack, out)
 			continue
@@ -102,7 +114,10 @@ func listFields(sp *structPlan, prefix, subject string, onStack map[reflect.Type
 //		}
 //	}
 //
-// A type with no personal data at all is valid.
+// A type with no personal data at all is valid. Validate cannot check what
+// an interface field (any, map[string]any...) will hold: [Fields] lists such
+// fields as Dynamic, and Protect checks the tags of each dynamic type when
+// it first meets it, failing with a [*FieldError] at that path.
 func Validate(v any) error {
 	_, err := Fields(v)
 	return err

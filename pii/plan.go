@@ -8,7 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/personaldata/personaldata"
-	"github.com/personaldata/personaldata/internal/tags"
+	"github.com/personaldata/personaldata/internal/quote"
+	"github.com/personaldata/personaldata/pii/internal/tags"
 )
 
 // opKind says how a field is protected or followed.
@@ -21,7 +22,7 @@ const (
 	opPtrBytes                      // *[]byte
 	opStringSlice                   // []string: each element
 	opSealed                        // Sealed[T]
-	opNested                        // a struct, pointer, slice, array or map that leads to structs with PII
+	opNested                        // a struct, pointer, slice, array, map or interface that may lead to structs with PII
 )
 
 // fieldPlan is one tagged or followed field of a struct.
@@ -54,9 +55,10 @@ type structPlan struct {
 }
 
 // containerPlan is the path from a field's type down to a struct type: zero
-// or more pointers, slices, arrays and maps, then the struct.
+// or more pointers, slices, arrays and maps, then the struct, or an
+// interface whose dynamic type is planned when the walk meets it.
 type containerPlan struct {
-	kind reflect.Kind // Pointer, Slice, Array, Map or Struct
+	kind reflect.Kind // Pointer, Slice, Array, Map, Struct or Interface
 	elem *containerPlan
 	typ  reflect.Type // for Struct: the struct type
 	sp   atomic.Pointer[structPlan]
@@ -72,7 +74,48 @@ func (c *containerPlan) plan() *structPlan {
 	return sp
 }
 
+// structType returns the struct type c leads to, or nil if it leads to an
+// interface.
+func (c *containerPlan) structType() reflect.Type {
+	for c.kind != reflect.Struct {
+		if c.kind == reflect.Interface {
+			return nil
+		}
+		c = c.elem
+	}
+	return c.typ
+}
+
 var plans sync.Map // reflect.Type -> *structPlan
+
+// dynPlan is the plan of a type met in an interface value.
+type dynPlan struct {
+	cp  *containerPlan // nil: nothing tagged is reachable
+	err error
+}
+
+var dynPlans sync.Map // reflect.Type -> *dynPlan
+
+// dynamicPlan returns the cached plan of t, the dynamic type of an
+// interface value.
+func dynamicPlan(t reflect.Type) *dynPlan {
+	if dp, ok := dynPlans.Load(t); ok {
+		return dp.(*dynPlan)
+	}
+	b := planBuilder{building: map[reflect.Type]*structPlan{}}
+	cp, ok, err := b.container(t)
+	dp := &dynPlan{err: err}
+	if ok {
+		dp.cp = cp
+	}
+	for typ, sp := range b.building {
+		plans.LoadOrStore(typ, sp)
+	}
+	actual, _ := dynPlans.LoadOrStore(t, dp)
+	return actual.(*dynPlan)
+}
+
+func isSealed(t reflect.Type) bool { return reflect.PointerTo(t).Implements(sealedType) }
 
 // planFor returns the cached plan of struct type t, building it the first
 // time. A plan that failed is cached with its error.
@@ -243,7 +286,7 @@ func (b *planBuilder) fill(sp *structPlan) error {
 				return tagErr(f, raw, fmt.Errorf("index=%s must name an exported string field", tg.Index))
 			}
 			if ot, ok := other.f.Tag.Lookup("pii"); ok && ot != "-" {
-				return tagErr(f, raw, fmt.Errorf("index=%s names a field tagged pii:%q; the index field must be untagged", tg.Index, ot))
+				return tagErr(f, raw, fmt.Errorf("index=%s names a field tagged pii:%s; the index field must be untagged", tg.Index, quote.String(ot)))
 			}
 			if fp.op != opString && fp.op != opPtrString {
 				return tagErr(f, raw, errors.New("index= applies to string fields only"))
@@ -271,6 +314,9 @@ func (b *planBuilder) container(t reflect.Type) (*containerPlan, bool, error) {
 			return nil, false, nil
 		}
 		return &containerPlan{kind: reflect.Struct, typ: t}, true, nil
+	case reflect.Interface:
+		// Followed by the dynamic type of what it holds.
+		return &containerPlan{kind: reflect.Interface}, true, nil
 	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
 		if t.Kind() == reflect.Slice && isBytes(t) {
 			return nil, false, nil
@@ -285,14 +331,18 @@ func (b *planBuilder) container(t reflect.Type) (*containerPlan, bool, error) {
 }
 
 // typeHasPII reports whether struct t, or any struct it leads to through
-// exported fields, has a field tagged with a category. It reads tags only,
-// so it gives the same answer for recursive types whatever the field order.
+// exported fields, has a field tagged with a category, or whether t leads
+// to an interface, which may hold such a struct. It reads tags only, so it
+// gives the same answer for recursive types whatever the field order.
 func typeHasPII(t reflect.Type, seen map[reflect.Type]bool) bool {
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map {
 		if isBytes(t) {
 			return false
 		}
 		t = t.Elem()
+	}
+	if t.Kind() == reflect.Interface {
+		return true
 	}
 	if t.Kind() != reflect.Struct || seen[t] {
 		return false
@@ -315,10 +365,11 @@ func typeHasPII(t reflect.Type, seen map[reflect.Type]bool) bool {
 // needsSubject reports whether the struct a container leads to has fields
 // that take their subject from an enclosing struct.
 func (c *containerPlan) needsSubject(b *planBuilder) bool {
-	for c.kind != reflect.Struct {
-		c = c.elem
+	st := c.structType()
+	if st == nil {
+		return false // known only at run time; a field with no subject fails then
 	}
-	sp := b.build(c.typ)
+	sp := b.build(st)
 	return sp.subject == nil && sp.needsSubject
 }
 

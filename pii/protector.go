@@ -1,7 +1,6 @@
 package pii
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -11,23 +10,24 @@ import (
 	"time"
 
 	"github.com/personaldata/personaldata"
-	"github.com/personaldata/personaldata/internal/envelope"
+	"github.com/personaldata/personaldata/internal/quote"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
 )
 
 // Algorithm selects the AEAD that seals new ciphertexts. Every ciphertext
 // names its algorithm, so a Protector opens both whatever it is set to.
 type Algorithm uint8
 
-// Algorithms.
+// Algorithms. The values are the algorithm byte of the envelope.
 const (
 	// AES256GCM is AES-256 in Galois/Counter Mode with a random 96-bit
 	// nonce: fast wherever the CPU has AES instructions. With one key per
 	// subject and scope, no key comes near GCM's limit of 2^32 messages
 	// under random nonces.
-	AES256GCM Algorithm = Algorithm(envelope.AES256GCM)
+	AES256GCM Algorithm = 1
 	// XChaCha20Poly1305 uses a random 192-bit nonce: for hosts that want
 	// the larger nonce or run without AES instructions.
-	XChaCha20Poly1305 Algorithm = Algorithm(envelope.XChaCha20Poly1305)
+	XChaCha20Poly1305 Algorithm = 2
 )
 
 func (a Algorithm) String() string {
@@ -47,8 +47,9 @@ func (a Algorithm) String() string {
 type Options struct {
 	// Algorithm seals new data. Default AES256GCM.
 	Algorithm Algorithm
-	// Previous lists wrappers of earlier KEKs, to unwrap keys that
-	// [Rewrap] has not rotated yet.
+	// Previous lists wrappers of other KEKs, to unwrap keys that
+	// [Protector.Rewrap] has not rotated yet (or has rotated to a KEK this
+	// Protector does not wrap with yet).
 	Previous []KeyWrapper
 	// CacheSize bounds the number of unwrapped keys kept ready. Default
 	// 10,000; negative disables the cache.
@@ -91,10 +92,14 @@ type creation struct {
 }
 
 // New returns a Protector that keeps keys in store and wraps them with
-// wrapper. It fails if an option is invalid.
+// wrapper. A nil store or wrapper is an error ("pii: New: nil KeyStore"), as
+// is an invalid option; nil opts means the defaults.
 func New(store KeyStore, wrapper KeyWrapper, opts *Options) (*Protector, error) {
-	if store == nil || wrapper == nil {
-		return nil, fmt.Errorf("%w: nil key store or wrapper", ErrUnsupported)
+	if store == nil {
+		return nil, errors.New("pii: New: nil KeyStore")
+	}
+	if wrapper == nil {
+		return nil, errors.New("pii: New: nil KeyWrapper")
 	}
 	var o Options
 	if opts != nil {
@@ -113,9 +118,12 @@ func New(store KeyStore, wrapper KeyWrapper, opts *Options) (*Protector, error) 
 	case XChaCha20Poly1305:
 		p.alg = envelope.XChaCha20Poly1305
 	default:
-		return nil, fmt.Errorf("%w: unknown algorithm %d", ErrUnsupported, o.Algorithm)
+		return nil, fmt.Errorf("pii: New: %w: unknown algorithm %d", ErrUnsupported, o.Algorithm)
 	}
 	for _, w := range o.Previous {
+		if w == nil {
+			return nil, errors.New("pii: New: nil KeyWrapper in Options.Previous")
+		}
 		if _, dup := p.wrappers[w.KEKID()]; !dup {
 			p.wrappers[w.KEKID()] = w
 		}
@@ -134,7 +142,7 @@ func New(store KeyStore, wrapper KeyWrapper, opts *Options) (*Protector, error) 
 	if o.IndexKey != nil {
 		ix, err := NewIndexer(o.IndexKey)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("pii: New: %w", err)
 		}
 		p.indexer = ix
 	}
@@ -154,162 +162,6 @@ func (p *Protector) check(ctx context.Context) error {
 		return ErrClosed
 	}
 	return ctx.Err()
-}
-
-func validRef(subject personaldata.SubjectID, scope personaldata.Scope) (KeyRef, error) {
-	if err := subject.Validate(); err != nil {
-		return KeyRef{}, fmt.Errorf("%w: %w", ErrNoSubject, err)
-	}
-	if err := scope.Validate(); err != nil {
-		return KeyRef{}, err
-	}
-	return KeyRef{Subject: subject, Scope: scope.Normalize()}, nil
-}
-
-// key returns the ready key of ref, from the cache or the store. With
-// create, a missing key is created; without, it is ErrKeyNotFound. A
-// shredded key is ErrForgotten with create and ErrErased without.
-func (p *Protector) key(ctx context.Context, ref KeyRef, create bool) (*keyEntry, error) {
-	if e := p.cache.get(ref, p.now()); e != nil {
-		return e, nil
-	}
-	gen := p.cache.generation()
-	ks, err := p.store.GetKeys(ctx, []KeyRef{ref})
-	if err != nil {
-		return nil, fmt.Errorf("pii: key store: %w", err)
-	}
-	if len(ks) != 1 {
-		return nil, fmt.Errorf("pii: key store returned %d keys for 1 ref", len(ks))
-	}
-	ks[0].Ref = ref
-	return p.fromStored(ctx, ks[0], create, gen)
-}
-
-func (p *Protector) fromStored(ctx context.Context, k StoredKey, create bool, gen uint64) (*keyEntry, error) {
-	switch k.State {
-	case KeyActive:
-		return p.unwrap(ctx, k, gen)
-	case KeyShredded:
-		if create {
-			return nil, ErrForgotten
-		}
-		return nil, ErrErased
-	}
-	if !create {
-		return nil, ErrKeyNotFound
-	}
-	return p.create(ctx, k.Ref, gen)
-}
-
-func (p *Protector) unwrap(ctx context.Context, k StoredKey, gen uint64) (*keyEntry, error) {
-	w, ok := p.wrappers[k.Wrapped.KEKID]
-	if !ok {
-		return nil, fmt.Errorf("%w: no wrapper for KEK %q", ErrWrongKEK, k.Wrapped.KEKID)
-	}
-	dek, err := w.Unwrap(ctx, k.Wrapped, wrapAD(k.Ref))
-	if err != nil {
-		if errors.Is(err, ErrWrongKEK) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: %w", ErrWrongKEK, err)
-	}
-	e, err := newKeyEntry(k.Ref, dek)
-	clear(dek)
-	if err != nil {
-		return nil, fmt.Errorf("%w: unwrapped key: %w", ErrWrongKEK, err)
-	}
-	p.cache.put(e, p.now(), gen)
-	return e, nil
-}
-
-// create makes the key of ref. Goroutines of this process asking for the
-// same ref share one attempt; across processes the store's create-if-absent
-// picks the winner, and everyone uses the key the store returns.
-func (p *Protector) create(ctx context.Context, ref KeyRef, gen uint64) (*keyEntry, error) {
-	p.createMu.Lock()
-	if c, ok := p.creating[ref]; ok {
-		p.createMu.Unlock()
-		select {
-		case <-c.done:
-			return c.entry, c.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	c := &creation{done: make(chan struct{})}
-	p.creating[ref] = c
-	p.createMu.Unlock()
-
-	c.entry, c.err = p.createOnce(ctx, ref, gen)
-	close(c.done)
-	p.createMu.Lock()
-	delete(p.creating, ref)
-	p.createMu.Unlock()
-	return c.entry, c.err
-}
-
-func (p *Protector) createOnce(ctx context.Context, ref KeyRef, gen uint64) (*keyEntry, error) {
-	dek := make([]byte, 32)
-	defer clear(dek)
-	if _, err := rand.Read(dek); err != nil {
-		return nil, err
-	}
-	w, err := p.wrapper.Wrap(ctx, dek, wrapAD(ref))
-	if err != nil {
-		return nil, fmt.Errorf("pii: wrap new key: %w", err)
-	}
-	stored, err := p.store.CreateKey(ctx, ref, w, p.now())
-	if err != nil {
-		if errors.Is(err, ErrForgotten) {
-			return nil, ErrForgotten
-		}
-		return nil, fmt.Errorf("pii: key store: %w", err)
-	}
-	if stored.State == KeyActive && stored.Wrapped.KEKID == w.KEKID && bytes.Equal(stored.Wrapped.Ciphertext, w.Ciphertext) {
-		e, err := newKeyEntry(ref, dek)
-		if err != nil {
-			return nil, err
-		}
-		p.cache.put(e, p.now(), gen)
-		return e, nil
-	}
-	return p.fromStored(ctx, stored, false, gen) // another creator won
-}
-
-// keys resolves many refs with one store call for those not cached. The
-// result has an entry or an error per ref.
-func (p *Protector) keys(ctx context.Context, refs []KeyRef) (map[KeyRef]*keyEntry, map[KeyRef]error, error) {
-	got := make(map[KeyRef]*keyEntry, len(refs))
-	bad := map[KeyRef]error{}
-	now := p.now()
-	var miss []KeyRef
-	for _, r := range refs {
-		if e := p.cache.get(r, now); e != nil {
-			got[r] = e
-		} else {
-			miss = append(miss, r)
-		}
-	}
-	if len(miss) == 0 {
-		return got, bad, nil
-	}
-	gen := p.cache.generation()
-	ks, err := p.store.GetKeys(ctx, miss)
-	if err != nil {
-		return nil, nil, fmt.Errorf("pii: key store: %w", err)
-	}
-	if len(ks) != len(miss) {
-		return nil, nil, fmt.Errorf("pii: key store returned %d keys for %d refs", len(ks), len(miss))
-	}
-	for i, k := range ks {
-		k.Ref = miss[i]
-		if e, err := p.fromStored(ctx, k, false, gen); err != nil {
-			bad[k.Ref] = err
-		} else {
-			got[k.Ref] = e
-		}
-	}
-	return got, bad, nil
 }
 
 // checkArgs validates the arguments of Seal and Open.
@@ -342,7 +194,7 @@ func (p *Protector) Seal(ctx context.Context, subject personaldata.SubjectID, sc
 }
 
 // Open decrypts an envelope Seal returned for the same subject, scope and
-// category. After Forget it fails with ErrErased; a ciphertext of another
+// category. After the key is shredded it fails with ErrErased; a ciphertext of another
 // subject, scope or category, or one altered, fails with ErrTampered; bytes
 // that are not an envelope fail with ErrMalformed.
 func (p *Protector) Open(ctx context.Context, subject personaldata.SubjectID, scope personaldata.Scope, category personaldata.Category, env []byte) ([]byte, error) {
@@ -366,7 +218,7 @@ func (p *Protector) Open(ctx context.Context, subject personaldata.SubjectID, sc
 }
 
 func (p *Protector) refErr(op string, ref KeyRef, category personaldata.Category, err error) error {
-	return fmt.Errorf("pii: %s (subject %q, scope %s, category %s): %w", op, ref.Subject, ref.Scope, category, err)
+	return fmt.Errorf("pii: %s (subject %s, scope %s, category %s): %w", op, quote.String(string(ref.Subject)), ref.Scope, category, err)
 }
 
 // sealBinary appends the binary envelope of plaintext to dst.
@@ -394,42 +246,4 @@ func openEnvelope(dst, adBuf []byte, e *keyEntry, env envelope.Envelope, ref Key
 		return nil, ErrTampered
 	}
 	return out, nil
-}
-
-// Forget crypto-shreds subject: it destroys the keys of the given scopes,
-// or of every scope the store holds for subject (and the default scope)
-// when none is given. From then on every ciphertext of that subject and
-// scope, wherever it was copied (backups, logs, exports), reveals as
-// erased, and nothing new can be encrypted for it.
-//
-// Forget evicts the keys from this Protector's cache. Other processes that
-// cached them may still decrypt until their Options.CacheTTL runs out.
-func (p *Protector) Forget(ctx context.Context, subject personaldata.SubjectID, scopes ...personaldata.Scope) error {
-	if err := p.check(ctx); err != nil {
-		return err
-	}
-	if _, err := validRef(subject, ""); err != nil {
-		return err
-	}
-	norm := make([]personaldata.Scope, 0, len(scopes)+1)
-	for _, s := range scopes {
-		if err := s.Validate(); err != nil {
-			return err
-		}
-		norm = append(norm, s.Normalize())
-	}
-	if len(norm) == 0 {
-		// Every scope the store knows, then the default scope even if it
-		// never had a key, so that a forgotten subject stays forgotten.
-		if err := p.store.ShredKeys(ctx, subject, nil, p.now()); err != nil {
-			return fmt.Errorf("pii: forget subject %q: %w", subject, err)
-		}
-		norm = append(norm, personaldata.DefaultScope)
-	}
-	p.cache.evict(subject, nil)
-	if err := p.store.ShredKeys(ctx, subject, norm, p.now()); err != nil {
-		return fmt.Errorf("pii: forget subject %q: %w", subject, err)
-	}
-	p.cache.evict(subject, nil)
-	return nil
 }

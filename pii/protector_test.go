@@ -205,9 +205,9 @@ func TestSubjectOption(t *testing.T) {
 
 	// Forgetting the recipient erases only the recipient's field.
 	copyBefore := m
-	require.NoError(t, p.Forget(ctx, "recipient"))
+	require.NoError(t, p.ForgetSubject(ctx, "recipient"))
 	err := p.Reveal(ctx, &m)
-	var re *pii.RevealError
+	var re *pii.OpError
 	require.ErrorAs(t, err, &re)
 	require.Len(t, re.Fields, 1)
 	assert.Equal(t, "RecipientEmail", re.Fields[0].Path)
@@ -244,7 +244,7 @@ func TestCrossSubjectAndCategoryReplay(t *testing.T) {
 		moved.RecipientEmail = a.Body // message ciphertext in an email field
 		err := p.Reveal(ctx, &moved)
 		require.ErrorIs(t, err, pii.ErrTampered)
-		var re *pii.RevealError
+		var re *pii.OpError
 		require.ErrorAs(t, err, &re)
 		require.Len(t, re.Fields, 1)
 		assert.Equal(t, "RecipientEmail", re.Fields[0].Path)
@@ -306,10 +306,10 @@ func TestForgetErasesEveryCopy(t *testing.T) {
 	backupJSON, err := sealedJSON(c.Birthdate)
 	require.NoError(t, err)
 
-	require.NoError(t, p.Forget(ctx, "42")) // every scope of subject 42
+	require.NoError(t, p.ForgetSubject(ctx, "42")) // every scope of subject 42
 	err = p.Reveal(ctx, &backup)
 	require.ErrorIs(t, err, pii.ErrErased)
-	var re *pii.RevealError
+	var re *pii.OpError
 	require.ErrorAs(t, err, &re)
 	assert.True(t, re.OnlyErased(), "%v", err)
 	paths := map[string]bool{}
@@ -358,7 +358,7 @@ func TestForgetOneScopeKeepsTheOther(t *testing.T) {
 	p, _ := newProtector(t, nil)
 	c := sampleCustomer()
 	require.NoError(t, p.Protect(ctx, &c))
-	require.NoError(t, p.Forget(ctx, "42", personaldata.DefaultScope))
+	require.NoError(t, p.ForgetScopes(ctx, "42", personaldata.DefaultScope))
 	err := p.Reveal(ctx, &c)
 	require.ErrorIs(t, err, pii.ErrErased)
 	inv := c.Invoices["2026-001"]
@@ -412,7 +412,7 @@ func TestErrorsAreDistinct(t *testing.T) {
 		q, _ := newProtector(t, nil)
 		e2, err := q.Seal(ctx, "s2", "", "email", []byte("x@y.z"))
 		require.NoError(t, err)
-		require.NoError(t, q.Forget(ctx, "s2"))
+		require.NoError(t, q.ForgetSubject(ctx, "s2"))
 		_, err = q.Open(ctx, "s2", "", "email", e2)
 		assert.ErrorIs(t, err, pii.ErrErased)
 		assert.False(t, errors.Is(err, pii.ErrTampered))
@@ -424,7 +424,7 @@ func TestErrorsAreDistinct(t *testing.T) {
 		assert.ErrorIs(t, err, personaldata.ErrInvalidCategory)
 		_, err = p.Seal(ctx, "s", "Fiscal", "email", nil)
 		assert.ErrorIs(t, err, personaldata.ErrInvalidCategory)
-		assert.ErrorIs(t, p.Forget(ctx, ""), pii.ErrNoSubject)
+		assert.ErrorIs(t, p.ForgetSubject(ctx, ""), pii.ErrNoSubject)
 	})
 }
 
@@ -517,10 +517,10 @@ func TestRewrapRotatesKEK(t *testing.T) {
 	require.NoError(t, p.Protect(ctx, msgs))
 	before := append([]Message(nil), msgs...)
 
-	st, err := pii.Rewrap(ctx, store, newW, oldW)
+	st, err := p.Rewrap(ctx, newW)
 	require.NoError(t, err)
 	assert.Equal(t, pii.RewrapStats{Rewrapped: 20}, st)
-	st, err = pii.Rewrap(ctx, store, newW, oldW)
+	st, err = p.Rewrap(ctx, newW)
 	require.NoError(t, err)
 	assert.Equal(t, pii.RewrapStats{Unchanged: 20}, st, "idempotent")
 	assert.Equal(t, before, msgs, "data untouched")
@@ -548,7 +548,9 @@ func TestRewrapRotatesKEK(t *testing.T) {
 	require.NoError(t, p3.Reveal(ctx, &m2))
 	assert.Equal(t, "y", m2.Body)
 
-	_, err = pii.Rewrap(ctx, s2, newW) // no wrapper for the old KEK
+	p4, err := pii.New(s2, newW, nil)
+	require.NoError(t, err)
+	_, err = p4.Rewrap(ctx, newW) // no wrapper for the old KEK
 	assert.ErrorIs(t, err, pii.ErrWrongKEK)
 }
 
@@ -565,7 +567,7 @@ func TestCacheTTLBoundsDecryptionAfterRemoteShred(t *testing.T) {
 	require.NoError(t, a.Protect(ctx, &m))
 	sealed := m
 
-	require.NoError(t, b.Forget(ctx, "s")) // another process shreds
+	require.NoError(t, b.ForgetSubject(ctx, "s")) // another process shreds
 	c := sealed
 	require.NoError(t, a.Reveal(ctx, &c), "a still has the key cached")
 	mu.Lock()
@@ -584,7 +586,7 @@ func TestClose(t *testing.T) {
 	m := Message{SenderID: "s", Body: "b"}
 	assert.ErrorIs(t, p.Protect(ctx, &m), pii.ErrClosed)
 	assert.ErrorIs(t, p.Reveal(ctx, &m), pii.ErrClosed)
-	assert.ErrorIs(t, p.Forget(ctx, "s"), pii.ErrClosed)
+	assert.ErrorIs(t, p.ForgetSubject(ctx, "s"), pii.ErrClosed)
 	_, err := p.Seal(ctx, "s", "", "x", nil)
 	assert.ErrorIs(t, err, pii.ErrClosed)
 }
@@ -640,7 +642,7 @@ func TestHammer(t *testing.T) {
 					continue
 				}
 				if i%50 == 49 {
-					if err := p.Forget(ctx, personaldata.SubjectID(subj)); err != nil {
+					if err := p.ForgetSubject(ctx, personaldata.SubjectID(subj)); err != nil {
 						t.Errorf("forget: %v", err)
 					}
 				}

@@ -21,6 +21,11 @@ type Redacted struct {
 //	slog.Info("signup", "user", pii.Redact(u))
 //	// user.ID=42 user.Email=[email] user.Plan=pro
 //
+// Interface values (a field of type any, a []any, a map[string]any) are
+// printed by the dynamic type of what they hold, with the same redaction.
+// A map that may lead to personal data prints as its number of entries, as
+// its keys may be personal data too.
+//
 // Redact reads v when it is printed, not when it is wrapped. A type whose
 // tags are invalid prints as a placeholder naming the type, never its
 // content.
@@ -56,7 +61,7 @@ func isEmpty(v reflect.Value) bool {
 			c.Set(v)
 			v = c
 		}
-		return v.Addr().Interface().(sealedValue).isZero()
+		return v.Addr().Interface().(sealedValue).isEmpty()
 	}
 	switch v.Kind() {
 	case reflect.String, reflect.Slice, reflect.Map:
@@ -192,7 +197,7 @@ func logValue(v reflect.Value, depth int) slog.Value {
 			attrs = append(attrs, slog.String(fi.f.Name, placeholder(f, fv)))
 			continue
 		}
-		if fv.Kind() == reflect.Struct || fv.Kind() == reflect.Pointer {
+		if fv.Kind() == reflect.Struct || fv.Kind() == reflect.Pointer || fv.Kind() == reflect.Interface {
 			attrs = append(attrs, slog.Attr{Key: fi.f.Name, Value: logValue(fv, depth+1)})
 			continue
 		}

@@ -140,7 +140,7 @@ func TestZeroSealedStaysEmpty(t *testing.T) {
 
 	// With the default scope forgotten, a record holding only fiscal data
 	// can still be protected.
-	require.NoError(t, p.Forget(ctx, "z", "default"))
+	require.NoError(t, p.ForgetScopes(ctx, "z", "default"))
 	r2 := rec{ID: "z", Invoice: "INV-2"}
 	require.NoError(t, p.Protect(ctx, &r2))
 	assert.NotEqual(t, "INV-2", r2.Invoice)

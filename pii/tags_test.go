@@ -177,7 +177,7 @@ func TestRecursiveAndEmbeddedTypes(t *testing.T) {
 	n := &Node{ID: "a", Email: "a@x", Next: &Node{ID: "b", Email: "b@x"}, Kids: []Node{{ID: "c", Email: "c@x"}}}
 	require.NoError(t, p.Protect(ctx, n))
 	assert.NotEqual(t, "b@x", n.Next.Email)
-	require.NoError(t, p.Forget(ctx, "b"))
+	require.NoError(t, p.ForgetSubject(ctx, "b"))
 	err := p.Reveal(ctx, n)
 	require.ErrorIs(t, err, pii.ErrErased)
 	assert.Equal(t, "a@x", n.Email)

@@ -141,12 +141,12 @@ func run(ctx context.Context, out io.Writer) error {
 	row := db["c-1001"]
 	say("stored row c-1001: Email=%s… (%d chars) Name=%s… (%d chars) Plan=%s", row.Email[:4], len(row.Email), row.Name[:4], len(row.Name), row.Plan)
 
-	// Log-in by e-mail address: compute the blind index, no decryption.
-	ix, err := pii.NewIndexer([]byte("example blind index key 32 bytes"))
+	// Log-in by e-mail address: compute the blind index from the Email
+	// field's own tag, no decryption.
+	want, err := protector.BlindIndex(Customer{}, "Email", " anna.de.vries@EXAMPLE.nl")
 	if err != nil {
 		return err
 	}
-	want := ix.Index("email", pii.NormalizeEmail, " anna.de.vries@EXAMPLE.nl")
 	for id, c := range db {
 		if c.EmailIndex == want {
 			say("log-in by e-mail address finds %s", id)
@@ -240,7 +240,7 @@ func run(ctx context.Context, out io.Writer) error {
 	}
 	// Crypto-shred the default scope now. The "fiscal" and "legal" scopes go
 	// when the retention of the invoices and the sign-up IP address ends.
-	if err := protector.Forget(ctx, "c-1001", personaldata.DefaultScope); err != nil {
+	if err := protector.ForgetScopes(ctx, "c-1001", personaldata.DefaultScope); err != nil {
 		return err
 	}
 	if _, err := ledger.Record(ctx, consent.Change{Type: consent.EventErase, Subject: "c-1001", Method: consent.MethodAdministrator, Actor: consent.ActorAdministrator}); err != nil {
@@ -249,7 +249,7 @@ func run(ctx context.Context, out io.Writer) error {
 
 	// The backup is restored by mistake: the erased data stays erased.
 	err = protector.Reveal(ctx, &backup)
-	var re *pii.RevealError
+	var re *pii.OpError
 	if errors.As(err, &re) && re.OnlyErased() {
 		var paths []string
 		for _, f := range re.Fields {

@@ -84,7 +84,7 @@ func ExampleAssertErased() {
 	loaded := stored
 	piitest.AssertErased(t, p, &loaded) // not forgotten yet
 
-	if err := p.Forget(ctx, "42"); err != nil {
+	if err := p.ForgetSubject(ctx, "42"); err != nil {
 		panic(err)
 	}
 	loaded = stored

@@ -12,12 +12,6 @@ import (
 	"github.com/personaldata/personaldata/pii/piitest"
 )
 
-func TestMemoryKeyStore(t *testing.T) {
-	piitest.RunConformanceTests(t, func(*testing.T) pii.KeyStore {
-		return pii.NewMemoryKeyStore()
-	})
-}
-
 // recorder is a testing.TB that records failures instead of failing.
 type recorder struct {
 	testing.TB
@@ -141,7 +135,7 @@ func erasedSealed(t *testing.T, p *pii.Protector) pii.Sealed[time.Time] {
 	t.Helper()
 	a := &Account{ID: 99, Birthdate: pii.Plain(time.Now())}
 	require.NoError(t, p.Protect(t.Context(), a))
-	require.NoError(t, p.Forget(t.Context(), "99"))
+	require.NoError(t, p.ForgetSubject(t.Context(), "99"))
 	require.ErrorIs(t, p.Reveal(t.Context(), a), pii.ErrErased)
 	require.True(t, a.Birthdate.IsErased())
 	return a.Birthdate
@@ -159,7 +153,7 @@ func TestAssertErased(t *testing.T) {
 
 	t.Run("Forgotten", func(t *testing.T) {
 		a := protected(1)
-		require.NoError(t, p.Forget(ctx, "1"))
+		require.NoError(t, p.ForgetSubject(ctx, "1"))
 		r := &recorder{}
 		piitest.AssertErased(r, p, &a)
 		require.Empty(t, r.errs)
@@ -167,8 +161,8 @@ func TestAssertErased(t *testing.T) {
 
 		// Many values at once, through a slice.
 		b, c := protected(2), protected(3)
-		require.NoError(t, p.Forget(ctx, "2"))
-		require.NoError(t, p.Forget(ctx, "3"))
+		require.NoError(t, p.ForgetSubject(ctx, "2"))
+		require.NoError(t, p.ForgetSubject(ctx, "3"))
 		piitest.AssertErased(r, p, []Account{b, c})
 		require.Empty(t, r.errs)
 	})
@@ -184,7 +178,7 @@ func TestAssertErased(t *testing.T) {
 	})
 	t.Run("ScopeKept", func(t *testing.T) {
 		a := protected(5)
-		require.NoError(t, p.Forget(ctx, "5", "default"))
+		require.NoError(t, p.ForgetScopes(ctx, "5", "default"))
 		r := &recorder{}
 		piitest.AssertErased(r, p, &a)
 		require.Len(t, r.errs, 1)
@@ -195,7 +189,7 @@ func TestAssertErased(t *testing.T) {
 		a, other := protected(6), protected(7)
 		a.Name = other.Name // copied from another subject's record
 		r := &recorder{}
-		require.NoError(t, p.Forget(ctx, "7"))
+		require.NoError(t, p.ForgetSubject(ctx, "7"))
 		piitest.AssertErased(r, p, &a)
 		require.Len(t, r.errs, 1)
 		require.Contains(t, r.errs[0], "8 of 8 encrypted field(s)")
@@ -215,4 +209,32 @@ func TestAssertErased(t *testing.T) {
 			requireNoPlaintext(t, r.errs)
 		}
 	})
+}
+
+func TestAssertProtectedThroughInterfaces(t *testing.T) {
+	t.Parallel()
+	p := newTestProtector(t)
+	type holder struct {
+		Payload any
+		Meta    map[string]any
+	}
+	for name, v := range map[string]any{
+		"slice":  []any{newAccount(1)},
+		"map":    map[string]any{"k": newAccount(2)},
+		"field":  &holder{Payload: newAccount(3)},
+		"nested": &holder{Meta: map[string]any{"k": *newAccount(4)}},
+	} {
+		r := &recorder{}
+		piitest.AssertProtected(r, v)
+		require.Len(t, r.errs, 1, "%s: plaintext behind an interface must fail", name)
+		requireNoPlaintext(t, r.errs)
+
+		require.NoError(t, p.Protect(t.Context(), v), name)
+		r = &recorder{}
+		piitest.AssertProtected(r, v)
+		require.Empty(t, r.errs, name)
+	}
+	r := &recorder{}
+	piitest.AssertProtected(r, []any{"no personal data"})
+	require.Len(t, r.errs, 1, "a value with no personal data field proves nothing")
 }

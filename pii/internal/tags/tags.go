@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Kind says what a tag marks.
@@ -69,14 +70,14 @@ func Parse(s string) (Tag, error) {
 		return Tag{}, fmt.Errorf("%w: empty option", ErrUnknownOption)
 	}
 	if name == "subject" || name == "-" {
-		return Tag{}, fmt.Errorf("%w: %q takes no options", ErrBadValue, name)
+		return Tag{}, fmt.Errorf("%w: %s takes no options", ErrBadValue, quote.String(name))
 	}
 	cat := personaldata.Category(name)
 	if err := cat.Validate(); err != nil {
 		return Tag{}, err
 	}
 	if near := nearMiss(name); near != "" {
-		return Tag{}, fmt.Errorf("%w: %q (did you mean %q?)", ErrNearMiss, name, near)
+		return Tag{}, fmt.Errorf("%w: %s (did you mean %q?)", ErrNearMiss, quote.String(name), near)
 	}
 	t := Tag{Kind: Data, Category: cat}
 	seen := map[string]bool{}
@@ -86,12 +87,12 @@ func Parse(s string) (Tag, error) {
 		key, val, hasVal := strings.Cut(opt, "=")
 		if !known(key) {
 			if sug := suggest(key); sug != "" {
-				return Tag{}, fmt.Errorf("%w %q (did you mean %q?)", ErrUnknownOption, key, sug)
+				return Tag{}, fmt.Errorf("%w %s (did you mean %q?)", ErrUnknownOption, quote.String(key), sug)
 			}
-			return Tag{}, fmt.Errorf("%w %q", ErrUnknownOption, key)
+			return Tag{}, fmt.Errorf("%w %s", ErrUnknownOption, quote.String(key))
 		}
 		if seen[key] {
-			return Tag{}, fmt.Errorf("%w %q", ErrDuplicate, key)
+			return Tag{}, fmt.Errorf("%w %s", ErrDuplicate, quote.String(key))
 		}
 		seen[key] = true
 		if !hasVal {
@@ -111,7 +112,7 @@ func Parse(s string) (Tag, error) {
 			t.Redact, t.HasRedact = val, true
 		case "subject", "index":
 			if !isIdent(val) {
-				return Tag{}, fmt.Errorf("%w: %s=%q is not an exported field name", ErrBadValue, key, val)
+				return Tag{}, fmt.Errorf("%w: %s=%s is not an exported field name", ErrBadValue, key, quote.String(val))
 			}
 			if key == "subject" {
 				t.Subject = val
@@ -124,7 +125,7 @@ func Parse(s string) (Tag, error) {
 				ok = ok || n == val
 			}
 			if !ok {
-				return Tag{}, fmt.Errorf("%w: normalize=%q (want one of %s)", ErrBadValue, val, strings.Join(Normalizers, ", "))
+				return Tag{}, fmt.Errorf("%w: normalize=%s (want one of %s)", ErrBadValue, quote.String(val), strings.Join(Normalizers, ", "))
 			}
 			if val == "none" {
 				val = ""

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/personaldata/personaldata/internal/envelope"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
 )
 
 // minimal returns the shortest well-formed envelope of alg, its body filled

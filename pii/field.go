@@ -1,0 +1,260 @@
+package pii
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
+)
+
+// The work on one field: seal or open it under the key of its subject.
+
+// hasWork reports whether field value fv, protected by op, needs a key in
+// this mode.
+func (w *walker) hasWork(fv reflect.Value, op opKind) bool {
+	switch op {
+	case opString:
+		s := fv.String()
+		return s != "" && (w.mode == modeProtect || envelope.LooksText(s))
+	case opBytes:
+		b := fv.Bytes()
+		return len(b) > 0 && (w.mode == modeProtect || envelope.Looks(b))
+	case opPtrString:
+		return !fv.IsNil() && w.hasWork(fv.Elem(), opString)
+	case opPtrBytes:
+		return !fv.IsNil() && w.hasWork(fv.Elem(), opBytes)
+	case opStringSlice:
+		for i := range fv.Len() {
+			if w.hasWork(fv.Index(i), opString) {
+				return true
+			}
+		}
+		return false
+	case opSealed:
+		sv := fv.Addr().Interface().(sealedValue)
+		st := sv.core().state
+		return (w.mode == modeProtect && st == statePlain) || (w.mode == modeReveal && st == stateSealed)
+	}
+	return false
+}
+
+// field protects or reveals one field whose subject is subject; subjErr is
+// the result of validating it.
+func (w *walker) field(parent, fv reflect.Value, f *fieldPlan, subject string, subjErr error) {
+	ref := KeyRef{Subject: personaldata.SubjectID(subject), Scope: f.scope}
+	if err := subjErr; err != nil {
+		if !w.collect {
+			w.fail(f, ref, fmt.Errorf("%w: %w", ErrNoSubject, err))
+		}
+		return
+	}
+	if w.collect {
+		w.refs[ref] = struct{}{}
+		return
+	}
+	e, err := w.entry(ref)
+	if err != nil && !(w.mode == modeReveal && errors.Is(err, ErrErased)) {
+		w.fail(f, ref, err)
+		return
+	}
+	switch f.op {
+	case opString:
+		w.str(parent, fv, f, ref, e)
+	case opPtrString:
+		w.str(parent, fv.Elem(), f, ref, e)
+	case opStringSlice:
+		n := len(w.path)
+		for i := range fv.Len() {
+			w.path = append(w.path[:n], seg{idx: i})
+			w.str(parent, fv.Index(i), f, ref, e)
+		}
+		w.path = w.path[:n]
+	case opBytes:
+		w.bytes(fv, f, ref, e)
+	case opPtrBytes:
+		w.bytes(fv.Elem(), f, ref, e)
+	case opSealed:
+		w.sealed(fv.Addr().Interface().(sealedValue), f, ref, e)
+	}
+}
+
+// entry returns the key of ref, from the keys fetched before the walk or
+// through [Protector.key]; which error a shredded key gives is decided
+// there. In reveal mode a nil entry with ErrErased means the key was
+// shredded.
+func (w *walker) entry(ref KeyRef) (*keyEntry, error) {
+	if w.memo != nil && w.memoRef == ref {
+		return w.memo, nil
+	}
+	if e := w.keys[ref]; e != nil {
+		w.memoRef, w.memo = ref, e
+		return e, nil
+	}
+	if err := w.keyErrs[ref]; err != nil {
+		return nil, err
+	}
+	e, err := w.p.key(w.ctx, ref, w.mode == modeProtect)
+	if err != nil {
+		if w.keyErrs == nil {
+			w.keyErrs = map[KeyRef]error{}
+		}
+		w.keyErrs[ref] = err
+		return nil, err
+	}
+	w.memoRef, w.memo = ref, e
+	return e, nil
+}
+
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// opens reports whether bin is a ciphertext of ref and category under e.
+func (w *walker) opens(bin []byte, e *keyEntry, ref KeyRef, category personaldata.Category) bool {
+	env, err := envelope.Parse(bin)
+	if err != nil {
+		return false
+	}
+	pt, err := openEnvelope(w.pt[:0], w.ad[:0], e, env, ref, category)
+	if pt != nil {
+		w.pt = pt[:0]
+	}
+	return err == nil
+}
+
+func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) {
+	s := fv.String()
+	if w.mode == modeProtect {
+		if s == "" {
+			return
+		}
+		if envelope.LooksText(s) {
+			bin, err := envelope.DecodeText(w.buf[:0], s)
+			w.buf = bin[:0]
+			if err == nil && w.opens(bin, e, ref, f.category) {
+				return // already protected
+			}
+		}
+		if f.blind != nil {
+			if w.p.indexer == nil {
+				w.fail(f, ref, ErrNoIndexKey)
+				return
+			}
+			parent.FieldByIndex(f.blind).SetString(w.p.indexer.Index(f.category, normalizer(f.tag.Normalize), s))
+		}
+		bin, err := w.p.sealBinary(w.buf[:0], w.ad[:0], e, ref, f.category, bytesOf(s))
+		if err != nil {
+			w.fail(f, ref, err)
+			return
+		}
+		w.buf = bin[:0]
+		text := envelope.AppendText(make([]byte, 0, envelope.TextLen(len(bin))), bin)
+		fv.SetString(unsafe.String(unsafe.SliceData(text), len(text)))
+		return
+	}
+	if !envelope.LooksText(s) {
+		return
+	}
+	bin, err := envelope.DecodeText(w.buf[:0], s)
+	w.buf = bin[:0]
+	if err != nil {
+		w.fail(f, ref, fmt.Errorf("%w: %w", ErrMalformed, err))
+		return
+	}
+	env, err := envelope.Parse(bin)
+	if err != nil {
+		w.fail(f, ref, fmt.Errorf("%w: %w", ErrMalformed, err))
+		return
+	}
+	if e == nil {
+		fv.SetString(f.tag.Redact)
+		w.fail(f, ref, ErrErased)
+		return
+	}
+	pt, err := openEnvelope(w.pt[:0], w.ad[:0], e, env, ref, f.category)
+	if err != nil {
+		w.fail(f, ref, err)
+		return
+	}
+	w.pt = pt[:0]
+	fv.SetString(string(pt))
+}
+
+func (w *walker) bytes(fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) {
+	b := fv.Bytes()
+	if w.mode == modeProtect {
+		if len(b) == 0 || (envelope.Looks(b) && w.opens(b, e, ref, f.category)) {
+			return
+		}
+		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(b))), w.ad[:0], e, ref, f.category, b)
+		if err != nil {
+			w.fail(f, ref, err)
+			return
+		}
+		fv.SetBytes(out)
+		return
+	}
+	if !envelope.Looks(b) {
+		return
+	}
+	env, err := envelope.Parse(b)
+	if err != nil {
+		w.fail(f, ref, fmt.Errorf("%w: %w", ErrMalformed, err))
+		return
+	}
+	if e == nil {
+		fv.SetBytes(nil)
+		w.fail(f, ref, ErrErased)
+		return
+	}
+	pt, err := openEnvelope(nil, w.ad[:0], e, env, ref, f.category)
+	if err != nil {
+		w.fail(f, ref, err)
+		return
+	}
+	fv.SetBytes(pt)
+}
+
+func (w *walker) sealed(sv sealedValue, f *fieldPlan, ref KeyRef, e *keyEntry) {
+	c := sv.core()
+	if w.mode == modeProtect {
+		plain, err := sv.marshalPlain()
+		if err != nil {
+			w.fail(f, ref, err)
+			return
+		}
+		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(plain))), w.ad[:0], e, ref, f.category, plain)
+		clear(plain)
+		if err != nil {
+			w.fail(f, ref, err)
+			return
+		}
+		sv.zeroPlain()
+		c.state, c.env = stateSealed, out
+		return
+	}
+	env, err := envelope.Parse(c.env)
+	if err != nil {
+		w.fail(f, ref, fmt.Errorf("%w: %w", ErrMalformed, err))
+		return
+	}
+	if e == nil {
+		sv.zeroPlain()
+		c.state, c.env = stateErased, nil
+		w.fail(f, ref, ErrErased)
+		return
+	}
+	pt, err := openEnvelope(nil, w.ad[:0], e, env, ref, f.category)
+	if err != nil {
+		w.fail(f, ref, err)
+		return
+	}
+	err = sv.unmarshalPlain(pt)
+	clear(pt)
+	if err != nil {
+		w.fail(f, ref, err)
+		return
+	}
+	c.state, c.env = statePlain, nil
+}
