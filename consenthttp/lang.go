@@ -59,10 +59,10 @@ type words struct {
 	Code, Name string // "en", "English"
 
 	PrefTitle, PrefIntro, Legend, Save, Saved string
-	FixedHeading, FixedIntro                 string
-	UnsubTitle, UnsubQuestion, UnsubButton   string
-	UnsubDone, NotReceiving, ManageAll       string
-	Statement, OtherLanguage                 string
+	FixedHeading, FixedIntro                  string
+	UnsubTitle, UnsubQuestion, UnsubButton    string
+	UnsubDone, NotReceiving, ManageAll        string
+	Statement, OtherLanguage                  string
 
 	InvalidLink, ExpiredLink, NotIdentified, FormExpired string
 	NoticeChanged, Erased, Refused, BadRequest, TooLarge string
