@@ -142,10 +142,12 @@ func securityHeaders(w http.ResponseWriter, lang string) {
 // render writes p with status.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, p *page) {
 	p.Service = h.opts.Service
-	p.Action = selfURL(r, p.W.Code, false)
+	// Forms and language links are query-only references: they resolve
+	// to the page's own path, whatever it is.
+	p.Action = "?" + url.Values{"lang": {p.W.Code}}.Encode()
 	for _, o := range []*words{english, dutch} {
 		if o != p.W {
-			p.Languages = append(p.Languages, langLink{Code: o.Code, Name: o.Name, Href: selfURL(r, o.Code, false)})
+			p.Languages = append(p.Languages, langLink{Code: o.Code, Name: o.Name, Href: "?" + url.Values{"lang": {o.Code}}.Encode()})
 		}
 	}
 	var buf bytes.Buffer
@@ -182,8 +184,7 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // selfURL is r's path with only the query parameter lang, plus saved=1 or
-// done=1 when flag is set: the target of forms, language links and
-// redirects after a change.
+// done=1 when flag is set: where a change redirects to.
 func selfURL(r *http.Request, lang string, flag bool) string {
 	q := url.Values{"lang": {lang}}
 	if flag {
@@ -193,5 +194,9 @@ func selfURL(r *http.Request, lang string, flag bool) string {
 			q.Set("saved", "1")
 		}
 	}
-	return (&url.URL{Path: r.URL.Path, RawQuery: q.Encode()}).String()
+	p := r.URL.Path
+	if strings.HasPrefix(p, "//") {
+		p = "/." + p // never a reference to another host
+	}
+	return (&url.URL{Path: p, RawQuery: q.Encode()}).String()
 }
