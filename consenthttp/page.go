@@ -24,6 +24,8 @@ a{color:#0b57d0}
 :focus-visible{outline:3px solid #b3261e;outline-offset:2px}
 .status{border-left:4px solid #1e7b34;padding:.3rem .8rem;background:#eef7f0}
 .alert{border-left:4px solid #b3261e;padding:.3rem .8rem;background:#fbeeee}
+section{margin-top:2rem}
+li{margin:.4rem 0}
 footer{margin-top:2rem;font-size:.95rem}
 footer ul{list-style:none;padding:0}
 footer li{display:inline;margin-right:1rem}`
@@ -68,7 +70,7 @@ const pageHTML = `<!doctype html>
 <h2 id="fixed">{{$.W.FixedHeading}}</h2>
 <p>{{$.W.FixedIntro}}</p>
 <ul>
-{{range .Fixed}}<li><strong>{{.Name}}</strong>{{with .Description}}: {{.}}{{end}} {{.Reason}}</li>
+{{range .Fixed}}<li><strong>{{.Name}}</strong>: {{with .Description}}{{.}} {{end}}{{.Reason}}</li>
 {{end}}</ul>
 </section>
 {{end}}
