@@ -317,7 +317,7 @@ func TestPreferencesNoticeChanged(t *testing.T) {
 		Version: "2026-04", URL: "https://example.nl/privacy/2026-04", Language: "nl",
 		ContentHash: sha256.Sum256([]byte("privacy statement 2")),
 		AnnouncedAt: start, EffectiveAt: start.Add(31 * 24 * time.Hour),
-		Purposes:    []consent.PurposeID{"newsletter", "product-tips", "service-announcements", "invoices"},
+		Purposes: []consent.PurposeID{"newsletter", "product-tips", "service-announcements", "invoices"},
 	}))
 	path := f.preferencesPath("customer-1017")
 	v := formOf(t, body(t, f.get(path)))
