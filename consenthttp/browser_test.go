@@ -48,7 +48,8 @@ func chromium(t *testing.T) string {
 
 // TestBrowserKeyboardOnly opens the preference centre in headless
 // Chromium, switches the newsletter off with the keyboard alone (Tab to the
-// box, Space, Tab to the button, Enter) and checks the ledger.
+// box, Space, Tab to the button, Enter) and checks the ledger; then does the
+// same with an unsubscribe link in Dutch.
 func TestBrowserKeyboardOnly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the browser test in -short mode")
@@ -151,6 +152,38 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 	assert.Equal(t, "2026-01", e.NoticeVersion)
 	v := formOf(t, body(t, f.get(f.path(prefs))))
 	assert.Equal(t, v.Get("evidence"), hex.EncodeToString(e.EvidenceHash[:]))
+
+	// The unsubscribe link of a message, opened in Dutch: the page asks,
+	// Tab reaches its one button, Enter confirms.
+	f.grant("customer-2", "newsletter")
+	unsub, err := f.h.UnsubscribeURL("customer-2", "newsletter")
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Navigate(unsub+"?lang=nl"),
+		chromedp.WaitVisible(chromedp.CSS("h1")),
+	))
+	lang, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+	require.NoError(t, err)
+	assert.Equal(t, "nl", lang)
+	require.True(t, f.allowed("customer-2", "newsletter"), "opening the link changes nothing")
+	tabTo(func(_, tag string) bool { return tag == "BUTTON" }, "the unsubscribe button")
+	confirm, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	saveShot(t, "unsubscribe-confirm.png", confirm)
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`[role=status]`)),
+	))
+	status, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[role=status]`)))
+	require.NoError(t, err)
+	assert.Equal(t, "U bent afgemeld.", status)
+	done, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	saveShot(t, "unsubscribe-done.png", done)
+	assert.False(t, f.allowed("customer-2", "newsletter"))
+	h = f.history("customer-2")
+	require.Len(t, h, 2)
+	assert.Equal(t, consent.MethodEmailLink, h[1].Method)
 }
 
 func saveShot(t *testing.T, name string, png []byte) {

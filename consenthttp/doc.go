@@ -26,7 +26,10 @@
 // rests on the subject's withdrawal, objection or erasure, nothing more is
 // recorded. The confirmation page's button sends the same body and is
 // answered with a redirect to the page, which then says the person is
-// unsubscribed and links to the preference centre.
+// unsubscribed. With an Options.Identify the page links to the preference
+// centre of the host's session; an unsubscribe token never opens the
+// preference centre, so a forwarded message shows nobody the person's other
+// choices.
 //
 // Links are made only for purposes a person can switch off: a purpose on
 // contract, legal obligation or vital interests (service announcements: 002)

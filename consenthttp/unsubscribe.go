@@ -3,6 +3,7 @@ package consenthttp
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 
 	"github.com/personaldata/personaldata/consent"
@@ -107,10 +108,11 @@ func (h *Handler) serveUnsubscribe(w http.ResponseWriter, r *http.Request, tok s
 		Question:     fmt.Sprintf(wd.UnsubQuestion, name),
 		NotReceiving: fmt.Sprintf(wd.NotReceiving, name),
 	}
-	if h.base != nil {
-		if u, err := h.PreferencesURL(c.subject); err == nil {
-			v.Manage = u
-		}
+	// The link leads to the preference centre of the host's session, never
+	// to one opened by this token: a forwarded message must not show the
+	// person's other choices to whoever it was forwarded to.
+	if h.base != nil && h.opts.Identify != nil {
+		v.Manage = h.link("preferences")
 	}
 	pg := &page{W: wd, Title: wd.UnsubTitle, Unsub: v}
 	if r.URL.Query().Get("done") == "1" && !d.Allowed {
@@ -150,9 +152,12 @@ func (h *Handler) withdraw(r *http.Request, c claims, p consent.Purpose) error {
 // parseForm parses a POST body that is url-encoded or, as RFC 8058 allows,
 // multipart/form-data. r.Body must already be capped.
 func parseForm(r *http.Request) error {
-	ct := r.Header.Get("Content-Type")
-	if len(ct) >= 19 && ct[:19] == "multipart/form-data" {
-		return r.ParseMultipartForm(MaxBodyLen)
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
+		err := r.ParseMultipartForm(MaxBodyLen)
+		if r.MultipartForm != nil {
+			_ = r.MultipartForm.RemoveAll()
+		}
+		return err
 	}
 	return r.ParseForm()
 }

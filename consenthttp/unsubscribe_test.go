@@ -125,7 +125,8 @@ func TestUnsubscribeOneClick(t *testing.T) {
 	b := body(t, res)
 	assert.Contains(t, b, "You do not receive “Monthly newsletter”.")
 	assert.NotContains(t, b, "<button")
-	assert.Contains(t, b, `href="https://example.nl/consent/preferences/`)
+	assert.Contains(t, b, `<a href="https://example.nl/consent/preferences">Manage all your preferences</a>`,
+		"the session's preference centre, not one opened by the unsubscribe token")
 }
 
 func TestUnsubscribeMultipart(t *testing.T) {
@@ -262,6 +263,7 @@ func TestUnsubscribeBadRequests(t *testing.T) {
 		{"no token", "POST", "/consent/unsubscribe/", "List-Unsubscribe=One-Click", "", 404},
 		{"extra segment", "POST", path + "/x", "List-Unsubscribe=One-Click", "", 404},
 		{"empty body", "POST", path, "", "", 400},
+		{"one-click in the query only", "POST", path + "?List-Unsubscribe=One-Click", "", "", 400},
 		{"wrong value", "POST", path, "List-Unsubscribe=Yes", "", 400},
 		{"bad encoding", "POST", path, "List-Unsubscribe=%zz", "", 400},
 		{"bad multipart", "POST", path, "garbage", "multipart/form-data; boundary=x", 400},
