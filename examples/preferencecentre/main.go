@@ -125,7 +125,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 			return err
 		}
 	}
-	if err := printLinks(h, out); err != nil {
+	if err := printLinks(h, strings.TrimSuffix(base, "consent/"), out); err != nil {
 		return err
 	}
 	if !*serve {
@@ -135,6 +135,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 
 	mux := http.NewServeMux()
 	mux.Handle("/consent/", h)
+	mux.HandleFunc("GET /signin/{subject}", signIn)
 	srv := &http.Server{Handler: h.PrivacySignal(mux), ReadHeaderTimeout: 5 * time.Second}
 	fmt.Fprintf(out, "\nServing on %s; press Ctrl-C to stop.\n", ln.Addr())
 	errc := make(chan error, 1)
@@ -197,6 +198,7 @@ func setup(ctx context.Context, base string) (*consent.Ledger, *consenthttp.Hand
 		BaseURL:  base,
 		Service:  "Example Mail",
 		Describe: describe,
+		Identify: consenthttp.IdentifierFunc(session),
 		Logger:   slog.New(slog.NewTextHandler(os.Stderr, nil)),
 	})
 	return ledger, h, err
@@ -231,7 +233,8 @@ func oneClick(ctx context.Context, ledger *consent.Ledger, h *consenthttp.Handle
 	return nil
 }
 
-func printLinks(h *consenthttp.Handler, out io.Writer) error {
+// printLinks prints the demo customers' links; site is the root URL.
+func printLinks(h *consenthttp.Handler, site string, out io.Writer) error {
 	fmt.Fprintln(out, "\nLinks (valid while this program runs):")
 	for _, c := range customers {
 		prefs, err := h.PreferencesURL(c.id)
@@ -244,7 +247,41 @@ func printLinks(h *consenthttp.Handler, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "\n%s\n  preferences: %s\n  unsubscribe: %s\n", c.id, prefs, unsub)
 	}
+	fmt.Fprintf(out, "\nOr sign in as a demo customer (a session cookie) and open the preference centre:\n  %ssignin/demo-anna\n", site)
+	fmt.Fprintln(out, "A browser that sends Sec-GPC: 1 then has its privacy signal recorded for product tips.")
 	fmt.Fprintln(out, "\nAdd ?lang=nl or ?lang=en to choose the language. To unsubscribe as a mail provider does:")
 	fmt.Fprintln(out, "  curl -i -d List-Unsubscribe=One-Click <unsubscribe link>")
 	return nil
+}
+
+// The demo's sessions: a cookie that names a demo customer. A real host
+// uses its own sign-in; this one trusts the cookie, which is fine only for
+// a demo on localhost.
+const sessionCookie = "demo-session"
+
+func session(r *http.Request) (personaldata.SubjectID, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return "", consenthttp.ErrNotIdentified
+	}
+	for _, cu := range customers {
+		if string(cu.id) == c.Value {
+			return cu.id, nil
+		}
+	}
+	return "", consenthttp.ErrNotIdentified
+}
+
+func signIn(w http.ResponseWriter, r *http.Request) {
+	s := r.PathValue("subject")
+	known := false
+	for _, cu := range customers {
+		known = known || string(cu.id) == s
+	}
+	if !known {
+		http.NotFound(w, r)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: s, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/consent/preferences", http.StatusSeeOther)
 }

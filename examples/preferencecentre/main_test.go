@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,6 +58,20 @@ func TestRunServes(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "Maandelijkse nieuwsbrief") {
 		t.Fatalf("GET %s: %d\n%s", link[1], res.StatusCode, b)
+	}
+
+	// Signing in sets a session; the preference centre without a token
+	// then shows that customer's page.
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res, err = c.Get(base[:len(base)-len("consent/")] + "signin/demo-anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/consent/preferences" || !strings.Contains(string(b), `name="csrf"`) {
+		t.Fatalf("sign in: %d %s\n%s", res.StatusCode, res.Request.URL, b)
 	}
 
 	cancel()
