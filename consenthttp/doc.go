@@ -31,6 +31,10 @@
 // preference centre, so a forwarded message shows nobody the person's other
 // choices.
 //
+// With Options.Mailbox, List-Unsubscribe also offers a mail to that address
+// with the subject "unsubscribe <token>" (RFC 2369); the host's mail intake
+// passes the token to [Handler.Withdraw], which records the same withdrawal.
+//
 // Links are made only for purposes a person can switch off: a purpose on
 // contract, legal obligation or vital interests (service announcements: 002)
 // has no unsubscribe link.

@@ -1,6 +1,7 @@
 package consenthttp
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"strings"
 	"sync"
@@ -38,6 +40,12 @@ type Options struct {
 	// serves under "/" and the methods that make links fail with
 	// ErrNoBaseURL.
 	BaseURL string
+	// Mailbox, if set, is an e-mail address (such as
+	// "unsubscribe@example.nl") that MessageHeader offers besides the https
+	// link, as RFC 2369 allows: a mail to it has the subject
+	// "unsubscribe <token>", and the host's mail intake passes the token to
+	// Handler.Withdraw.
+	Mailbox string
 	// Identify tells who makes a request that has no link token, from the
 	// host's session. Without it only link tokens identify, and
 	// PrivacySignal has nobody to record a signal for.
@@ -136,6 +144,11 @@ func New(l *consent.Ledger, keys []Key, opts *Options) (*Handler, error) {
 	case "en", "nl":
 	default:
 		return nil, fmt.Errorf("%w: DefaultLanguage %q, want \"en\" or \"nl\"", ErrInvalidOptions, o.DefaultLanguage)
+	}
+	if o.Mailbox != "" {
+		if a, err := mail.ParseAddress(o.Mailbox); err != nil || a.Name != "" || a.Address != o.Mailbox || strings.ContainsAny(o.Mailbox, "?#%<>") {
+			return nil, fmt.Errorf("%w: Mailbox must be a bare e-mail address", ErrInvalidOptions)
+		}
 	}
 	if o.Describe == nil {
 		o.Describe = describe
@@ -247,6 +260,9 @@ func (h *Handler) PreferencesURL(subject personaldata.SubjectID) (string, error)
 //	List-Unsubscribe: <https://example.nl/consent/unsubscribe/TOKEN>
 //	List-Unsubscribe-Post: List-Unsubscribe=One-Click
 //
+// With Options.Mailbox the first field also offers a mail to it, after the
+// link: <mailto:unsubscribe@example.nl?subject=unsubscribe%20TOKEN>.
+//
 // Copy them into the message's header (textproto.MIMEHeader has the same
 // type); RFC 8058 requires the message to be DKIM-signed with both fields
 // covered. It fails as [Handler.UnsubscribeURL] does.
@@ -255,10 +271,42 @@ func (h *Handler) MessageHeader(subject personaldata.SubjectID, purpose consent.
 	if err != nil {
 		return nil, err
 	}
+	lu := "<" + u + ">"
+	if h.opts.Mailbox != "" {
+		tok := u[strings.LastIndex(u, "/")+1:]
+		m := url.URL{Scheme: "mailto", Opaque: h.opts.Mailbox, RawQuery: "subject=unsubscribe%20" + tok}
+		lu += ", <" + m.String() + ">"
+	}
 	return http.Header{
-		"List-Unsubscribe":      {"<" + u + ">"},
+		"List-Unsubscribe":      {lu},
 		"List-Unsubscribe-Post": {"List-Unsubscribe=One-Click"},
 	}, nil
+}
+
+// Withdraw records what the unsubscribe token tok stands for, as a one-click
+// POST of its link does: a withdrawal (or objection) of the token's purpose
+// by its subject, with method consent.MethodEmailLink, unless the decision
+// already rests on such a choice. It is for a token that arrives another
+// way, such as the subject "unsubscribe <token>" of a mail to
+// Options.Mailbox; surrounding spaces are ignored.
+//
+// It returns an error wrapping [ErrInvalidToken] for a token that is not a
+// valid unsubscribe token of this Handler (whatever the reason),
+// [ErrExpiredToken] for an expired one, consent.ErrUnknownPurpose for a
+// purpose the ledger no longer knows, and the ledger's error if it fails.
+func (h *Handler) Withdraw(ctx context.Context, tok string) error {
+	c, err := h.keys.open(strings.TrimSpace(tok), kindUnsubscribe, h.now(), h.opts.LinkLifetime)
+	if err != nil {
+		return fmt.Errorf("consenthttp: Withdraw: %w", err)
+	}
+	p, ok := h.ledger.purpose(c.purpose)
+	if !ok {
+		return fmt.Errorf("consenthttp: Withdraw: %w: %q", consent.ErrUnknownPurpose, c.purpose)
+	}
+	if err := h.withdraw(ctx, c, p); err != nil {
+		return fmt.Errorf("consenthttp: Withdraw: %w", err)
+	}
+	return nil
 }
 
 func (h *Handler) token(kind byte, subject personaldata.SubjectID, purpose consent.PurposeID) (string, error) {

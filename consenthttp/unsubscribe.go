@@ -1,6 +1,7 @@
 package consenthttp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"mime"
@@ -74,7 +75,7 @@ func (h *Handler) serveUnsubscribe(w http.ResponseWriter, r *http.Request, tok s
 			fail(http.StatusBadRequest, wd.BadRequest)
 			return
 		}
-		if err := h.withdraw(r, c, p); err != nil {
+		if err := h.withdraw(r.Context(), c, p); err != nil {
 			switch {
 			case errors.Is(err, consent.ErrWithdrawalRefused):
 				fail(http.StatusForbidden, wd.Refused)
@@ -125,18 +126,18 @@ func (h *Handler) serveUnsubscribe(w http.ResponseWriter, r *http.Request, tok s
 // link, under the notice version in force (the ledger fills it in), unless
 // the decision already rests on such a choice: the handler is idempotent.
 // An erased subject is left as it is: nothing will be sent to them.
-func (h *Handler) withdraw(r *http.Request, c claims, p consent.Purpose) error {
+func (h *Handler) withdraw(ctx context.Context, c claims, p consent.Purpose) error {
 	mu := h.lock(c.subject)
 	mu.Lock()
 	defer mu.Unlock()
-	d, err := h.ledger.decide(r.Context(), c.subject, c.purpose, h.now())
+	d, err := h.ledger.decide(ctx, c.subject, c.purpose, h.now())
 	if err != nil {
 		return err
 	}
 	if offByChoice(d) {
 		return nil
 	}
-	err = h.ledger.record(r.Context(), consent.Change{
+	err = h.ledger.record(ctx, consent.Change{
 		Type:    offType(p),
 		Subject: c.subject,
 		Purpose: c.purpose,

@@ -378,3 +378,46 @@ func TestUnsubscribeConcurrentClicksRecordOnce(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, f.history("customer-1017"), 2)
 }
+
+func TestMailboxAndWithdraw(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, func(o *consenthttp.Options) { o.Mailbox = "unsubscribe@example.nl" })
+	f.grant("customer-1017", "newsletter")
+	f.grant("customer-2", "newsletter")
+	hdr, err := f.h.MessageHeader("customer-1017", "newsletter")
+	require.NoError(t, err)
+	lu := hdr.Get("List-Unsubscribe")
+	https, mailto, ok := strings.Cut(lu, ", ")
+	require.True(t, ok, lu)
+	require.True(t, strings.HasPrefix(https, "<https://example.nl/consent/unsubscribe/"), "the https link comes first (RFC 8058)")
+	tok := strings.TrimSuffix(strings.TrimPrefix(https, "<https://example.nl/consent/unsubscribe/"), ">")
+	assert.Equal(t, "<mailto:unsubscribe@example.nl?subject=unsubscribe%20"+tok+">", mailto)
+
+	// The host's mail intake reads the subject of the mail and passes the
+	// token on.
+	ctx := context.Background()
+	for _, bad := range []string{"", "garbage", tok[:len(tok)-1], tok + "A"} {
+		assert.ErrorIs(t, f.h.Withdraw(ctx, bad), consenthttp.ErrInvalidToken)
+	}
+	prefTok := strings.TrimPrefix(f.preferencesPath("customer-1017"), "/consent/preferences/")
+	assert.ErrorIs(t, f.h.Withdraw(ctx, prefTok), consenthttp.ErrInvalidToken)
+	assert.True(t, f.allowed("customer-1017", "newsletter"))
+
+	require.NoError(t, f.h.Withdraw(ctx, " "+tok+"\r\n"))
+	require.NoError(t, f.h.Withdraw(ctx, tok), "idempotent")
+	assert.False(t, f.allowed("customer-1017", "newsletter"))
+	assert.True(t, f.allowed("customer-2", "newsletter"))
+	h := f.history("customer-1017")
+	require.Len(t, h, 2)
+	assert.Equal(t, consent.MethodEmailLink, h[1].Method)
+
+	f.clock.Add(consenthttp.DefaultLinkLifetime)
+	err = f.h.Withdraw(ctx, tok)
+	assert.ErrorIs(t, err, consenthttp.ErrExpiredToken)
+	assert.NotContains(t, err.Error(), tok)
+
+	for _, bad := range []string{"Unsubscribe <u@example.nl>", "u@example.nl?x=1", "not an address"} {
+		_, err := consenthttp.New(f.ledger, []consenthttp.Key{{ID: 1, Secret: secret1}}, &consenthttp.Options{Mailbox: bad})
+		assert.ErrorIs(t, err, consenthttp.ErrInvalidOptions, bad)
+	}
+}
