@@ -68,7 +68,7 @@ func describeTest(p consent.Purpose, lang string) (string, string) {
 }
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *clock
 	ledger *consent.Ledger
 	h      *consenthttp.Handler
@@ -78,7 +78,7 @@ type fixture struct {
 
 type fixtureOpt func(*consenthttp.Options)
 
-func newFixture(t *testing.T, keys []consenthttp.Key, mods ...fixtureOpt) *fixture {
+func newFixture(t testing.TB, keys []consenthttp.Key, mods ...fixtureOpt) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: start}
@@ -205,7 +205,7 @@ func (f *fixture) postForm(path string, form url.Values, hdr ...string) *http.Re
 	return f.do(req)
 }
 
-func body(t *testing.T, res *http.Response) string {
+func body(t testing.TB, res *http.Response) string {
 	t.Helper()
 	b, err := io.ReadAll(res.Body)
 	require.NoError(t, err)

@@ -27,7 +27,7 @@ var (
 )
 
 // formOf returns the values the page's form would send as shown.
-func formOf(t *testing.T, page string) url.Values {
+func formOf(t testing.TB, page string) url.Values {
 	t.Helper()
 	v := url.Values{}
 	for _, m := range hiddenRE.FindAllStringSubmatch(page, -1) {
