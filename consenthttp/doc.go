@@ -163,7 +163,9 @@
 //	404  an unknown path, a token that is not valid, a purpose the ledger
 //	     does not know
 //	405  a method other than GET, HEAD and POST
-//	409  the notice version changed while the page was open; an erased subject
+//	409  a saved page whose notice version changed while it was open, or
+//	     whose subject was erased (a one-click POST for an erased subject is
+//	     answered 204: nothing is sent to them any more)
 //	410  an expired link
 //	413  a body over MaxBodyLen
 //	500  the ledger or the Identifier failed (logged to Options.Logger)
@@ -173,5 +175,6 @@
 // A Handler is safe for concurrent use. Within one Handler, changes of one
 // subject (an unsubscribe, a saved page, a privacy signal) are serialised, so
 // two clicks record one withdrawal; the ledger serialises writes per subject
-// across Handlers.
+// across Handlers. Key, Options and the Identifier are the host's; New copies
+// Key and Options.
 package consenthttp
