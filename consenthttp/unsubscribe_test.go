@@ -421,3 +421,14 @@ func TestMailboxAndWithdraw(t *testing.T) {
 		assert.ErrorIs(t, err, consenthttp.ErrInvalidOptions, bad)
 	}
 }
+
+func TestUnsubscribePageWithoutSession(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, func(o *consenthttp.Options) { o.Identify = nil })
+	f.grant("customer-1017", "newsletter")
+	path := f.unsubscribePath("customer-1017", "newsletter")
+	require.Equal(t, http.StatusNoContent, f.postForm(path, oneClick).StatusCode)
+	b := body(t, f.get(path))
+	assert.Contains(t, b, "You do not receive “Monthly newsletter”.")
+	assert.NotContains(t, b, "preferences", "no way from an unsubscribe link to the person's other choices")
+}
