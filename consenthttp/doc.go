@@ -82,7 +82,8 @@
 // with method consent.MethodPrivacySignal, only for purposes it would switch
 // off (allowed by default, no choice made), and the ledger never lets it
 // override an explicit choice. The preference centre records the signal too,
-// when a page is opened with it.
+// when the host's session opens it with the signal; a page opened by a link
+// token does not, since a mail scanner may have fetched it.
 //
 // # Link tokens
 //

@@ -72,7 +72,9 @@ func (h *Handler) servePreferences(w http.ResponseWriter, r *http.Request, tok s
 		return
 	}
 	if !post {
-		if strings.TrimSpace(r.Header.Get("Sec-GPC")) == "1" {
+		// A signal counts only from the host's session: a page opened by a
+		// link may be a mail scanner's fetch, not the person's browser.
+		if tok == "" && strings.TrimSpace(r.Header.Get("Sec-GPC")) == "1" {
 			h.applySignal(r.Context(), subject)
 		}
 		pg := &page{W: wd, Title: wd.PrefTitle}

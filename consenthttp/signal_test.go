@@ -140,3 +140,24 @@ func TestPrivacySignalConcurrent(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, f.history("customer-1017"), 2, "one signal recorded")
 }
+
+func TestPrivacySignalOnPreferencePage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	f.grant("customer-1017", "newsletter")
+
+	// A link's page with the signal records nothing: it may be a scanner.
+	res := f.get(f.preferencesPath("customer-1017"), "Sec-GPC", "1")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Len(t, f.history("customer-1017"), 1)
+
+	// The session's page with the signal records it, and says so.
+	req := httptest.NewRequest(http.MethodGet, "https://example.nl/consent/preferences", nil)
+	req.Header.Set("Sec-GPC", "1")
+	req.AddCookie(&http.Cookie{Name: "session", Value: "customer-1017"})
+	res = f.do(req)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body(t, res), "Off because your browser sends a privacy signal")
+	assert.Len(t, f.history("customer-1017"), 2)
+	assert.False(t, f.allowed("customer-1017", "product-tips"))
+}
