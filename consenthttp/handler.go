@@ -92,7 +92,9 @@ type Options struct {
 //	preferences/{token}   the preference centre of the token's subject
 //	preferences           the preference centre of the subject Options.Identify names
 //
-// Any other path is 404. A Handler is safe for concurrent use.
+// Any other path is 404. Mount it at the path of BaseURL without
+// http.StripPrefix (mux.Handle("/consent/", h)): it reads the full request
+// path. A Handler is safe for concurrent use.
 type Handler struct {
 	ledger ledger
 	keys   *keyring
