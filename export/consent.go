@@ -76,7 +76,9 @@ func consentRegistrations(l *consent.Ledger) []*registration {
 		builtin: true, plan: plan(reflect.TypeFor[*ConsentEvent]()),
 		cat: Category{Name: ConsentEvents, Title: "Consent choices", Origin: Provided, Portable: true, Purposes: consentPurpose,
 			Description: "Every consent choice recorded about you (given, withdrawn, objected, restricted), when it took effect, how it was made and which version of the privacy statement you were shown."},
-		src: builtinSource(func(ctx context.Context, s personaldata.SubjectID) iter.Seq2[any, error] { return consentEvents(ctx, l, s) }),
+		src: builtinSource(func(ctx context.Context, s personaldata.SubjectID) iter.Seq2[any, error] {
+			return consentEvents(ctx, l, s)
+		}),
 	}, {
 		builtin: true, plan: plan(reflect.TypeFor[*ConsentDecision]()),
 		cat: Category{Name: ConsentDecisions, Title: "Current consent decisions", Origin: Derived, Purposes: consentPurpose,

@@ -96,12 +96,12 @@ func customer(id string, i int) *Customer {
 var customerCategory = export.Category{
 	Name: "account", Title: "Account", Description: "Your account and contact details.",
 	Origin: export.Provided, Portable: true,
-	Purposes: []export.Purpose{{ID: "service", Description: "Providing the mail service", Basis: personaldata.Contract}},
+	Purposes:   []export.Purpose{{ID: "service", Description: "Providing the mail service", Basis: personaldata.Contract}},
 	Recipients: []export.Recipient{{Name: "ILIAD / Online SAS", Role: "processor (hosting)", Country: "FR"}},
 }
 
 var invoiceCategory = export.Category{
 	Name: "invoices", Title: "Invoices", Origin: export.Provided, Portable: false,
-	Purposes: []export.Purpose{{ID: "billing", Description: "Invoicing, as tax law requires", Basis: personaldata.LegalObligation}},
+	Purposes:   []export.Purpose{{ID: "billing", Description: "Invoicing, as tax law requires", Basis: personaldata.LegalObligation}},
 	Recipients: []export.Recipient{{Name: "ECL Direct SAS", Role: "processor (accounting)", Country: "FR"}},
 }
