@@ -100,6 +100,12 @@ func (j *job) page(ctx context.Context, m *Manifest, plans []*plan) ([]byte, err
 
 var pageTemplate = template.Must(template.New("index").Funcs(template.FuncMap{
 	"itoa": func(n int64) string { return strconv.FormatInt(n, 10) },
+	"records": func(n int64) string {
+		if n == 1 {
+			return "1 record"
+		}
+		return strconv.FormatInt(n, 10) + " records"
+	},
 	"deref": func(p *int64) int64 {
 		if p == nil {
 			return 0
@@ -142,7 +148,7 @@ code{overflow-wrap:anywhere}
 <h2>Contents</h2>
 <ul>
 {{- range .Categories}}
-<li><a href="#cat-{{.Info.Name}}">{{.Info.Title}}</a>: {{itoa (deref .Info.RecordCount)}} records</li>
+<li><a href="#cat-{{.Info.Name}}">{{.Info.Title}}</a>: {{records (deref .Info.RecordCount)}}</li>
 {{- end}}
 </ul>
 {{- if .M.Omissions}}
@@ -162,7 +168,7 @@ code{overflow-wrap:anywhere}
 <dt>Source</dt><dd>{{if eq .Info.Origin.String "provided"}}provided by you{{else if eq .Info.Origin.String "observed"}}observed while you used the service{{else if eq .Info.Origin.String "derived"}}derived by us from other data{{else}}received from {{.Info.SourceName}}{{end}}</dd>
 <dt>Used for</dt><dd><ul>{{range .Info.Purposes}}<li>{{.Description}} (legal basis: {{.Basis.String}}, {{.Article}})</li>{{end}}</ul></dd>
 <dt>Recipients</dt><dd>{{if .Info.Recipients}}<ul>{{range .Info.Recipients}}<li>{{.Name}}{{with .Role}} ({{.}}){{end}}{{with .Country}}, {{.}}{{end}}</li>{{end}}</ul>{{else}}nobody outside {{$.M.Controller.Name}}{{end}}</dd>
-<dt>Kept</dt><dd>{{with .Info.Retention}}{{.Summary}}{{with .Citation}} ({{.}}){{end}}{{else}}see the privacy statement of {{$.M.Controller.Name}}{{end}}</dd>
+<dt>Kept</dt><dd>{{with .Info.Retention}}{{.Summary}}{{else}}see the privacy statement of {{$.M.Controller.Name}}{{end}}</dd>
 <dt>Portable</dt><dd>{{if .Info.Portable}}yes{{else}}no{{end}}</dd>
 <dt>Files</dt><dd>{{range .Files}}<code>{{.Path}}</code> {{end}}</dd>
 </dl>

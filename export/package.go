@@ -100,6 +100,7 @@ func (e *Exporter) WritePackage(ctx context.Context, w io.Writer, req Request) (
 		plans[i] = p
 		m.Categories = append(m.Categories, info)
 	}
+	m.Files = pw.files // for the page; the final list is set below
 	page, err := j.page(ctx, m, plans)
 	if err != nil {
 		return nil, err
