@@ -46,7 +46,10 @@ func (s *MemorySource) Records(ctx context.Context, subject personaldata.Subject
 				yield(nil, err)
 				return
 			}
-			if !yield(deepCopy(reflect.ValueOf(r)).Interface(), nil) {
+			if r != nil {
+				r = deepCopy(reflect.ValueOf(r)).Interface()
+			}
+			if !yield(r, nil) {
 				return
 			}
 		}
