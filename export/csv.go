@@ -323,7 +323,7 @@ func (c *csvWriter) mapRow(n int64, it *item, cols []string) error {
 
 func (c *csvWriter) text(s string) string {
 	if c.raw {
-		return strings.ToValidUTF8(s, "\uFFFD")
+		return validUTF8(s)
 	}
 	return textCell(s)
 }
@@ -331,10 +331,16 @@ func (c *csvWriter) text(s string) string {
 // textCell makes s safe for a spreadsheet: valid UTF-8, and a leading
 // apostrophe when it starts with a character that would make a formula.
 func textCell(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	return NeutraliseCell(validUTF8(s))
+}
+
+// validUTF8 replaces each byte of s that is not part of valid UTF-8 by
+// U+FFFD, as the JSON encoder does.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
 	}
-	return NeutraliseCell(s)
+	return string([]rune(s))
 }
 
 // NeutraliseCell returns s with an apostrophe in front if it starts with
