@@ -1,14 +1,20 @@
 package export
 
 import (
+	"bytes"
+	"encoding"
 	"encoding/base64"
-	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // ErasedCell is what a CSV cell or an index.html cell holds for an erased
@@ -90,20 +96,107 @@ func (t *csvTable) header() []string {
 	return h
 }
 
-// csvWriter writes the rows of one table.
+// csvWriter writes the rows of one table: as CSV to w, or, for the page,
+// as cells to out.
 type csvWriter struct {
-	out    func([]string) error
 	t      *csvTable
 	enc    encoder
-	row    []string
-	erased []string
-	buf    []byte
+	w      io.Writer            // CSV output
+	out    func([]string) error // page output, instead of w
+	line   []byte               // the CSV row being built
+	cells  []string             // the page row being built
+	ncell  int
+	cell   []byte   // scratch for one cell
+	erased []string // columns erased in the current row
 	rows   int64
-	raw    bool // no formula neutralisation (the HTML view)
 }
 
-func newCSVWriter(w *csv.Writer, t *csvTable) *csvWriter {
-	return &csvWriter{out: w.Write, t: t}
+func (c *csvWriter) startRow() {
+	c.line, c.cells, c.ncell, c.erased = c.line[:0], c.cells[:0], 0, c.erased[:0]
+}
+
+// put adds one cell to the row. Text cells are made valid UTF-8 and, in
+// CSV, neutralised and quoted as needed; other cells (numbers, times,
+// booleans) need neither.
+func (c *csvWriter) put(cell []byte, text bool) {
+	if c.out != nil {
+		c.cells = append(c.cells, validUTF8(string(cell)))
+		return
+	}
+	if c.ncell > 0 {
+		c.line = append(c.line, ',')
+	}
+	c.ncell++
+	if !text {
+		c.line = append(c.line, cell...)
+		return
+	}
+	c.line = appendCSVText(c.line, cell)
+}
+
+func (c *csvWriter) endRow() error {
+	if c.t != nil && c.t.hasPII {
+		c.cell = c.cell[:0]
+		for i, name := range c.erased {
+			if i > 0 {
+				c.cell = append(c.cell, ' ')
+			}
+			c.cell = append(c.cell, name...)
+		}
+		c.put(c.cell, true)
+	}
+	c.rows++
+	if c.out != nil {
+		return c.out(c.cells)
+	}
+	c.line = append(c.line, '\n')
+	_, err := c.w.Write(c.line)
+	return err
+}
+
+// appendCSVText appends one text field: valid UTF-8, an apostrophe in front
+// of a leading formula character, quoted if it holds a comma, a quote, a
+// line break or leading space.
+func appendCSVText(dst, cell []byte) []byte {
+	if !utf8.Valid(cell) {
+		cell = []byte(string([]rune(string(cell))))
+	}
+	neutral := len(cell) > 0 && strings.IndexByte(formulaStart, cell[0]) >= 0
+	quote := len(cell) > 0 && cell[0] == ' ' || bytes.ContainsAny(cell, ",\"\r\n")
+	if quote {
+		dst = append(dst, '"')
+	}
+	if neutral {
+		dst = append(dst, '\'')
+	}
+	if !quote {
+		return append(dst, cell...)
+	}
+	for {
+		i := bytes.IndexByte(cell, '"')
+		if i < 0 {
+			break
+		}
+		dst = append(dst, cell[:i+1]...)
+		dst = append(dst, '"')
+		cell = cell[i+1:]
+	}
+	dst = append(dst, cell...)
+	return append(dst, '"')
+}
+
+// header writes the header row.
+func (c *csvWriter) header(names []string) error {
+	c.startRow()
+	for _, h := range names {
+		c.put([]byte(h), true)
+	}
+	if c.out != nil {
+		return c.out(c.cells)
+	}
+	c.line = append(c.line, '\n')
+	_, err := c.w.Write(c.line)
+	return err
 }
 
 // write writes the rows of record it (number n) to the table: one row for
@@ -114,16 +207,16 @@ func (c *csvWriter) write(n int64, it *item) error {
 		v = v.Elem()
 	}
 	c.enc.erased = it.erased
-	rowID := strconv.FormatInt(n, 10)
 	if c.t.list == nil {
-		c.row = append(c.row[:0], rowID)
-		c.erased = c.erased[:0]
+		c.startRow()
+		c.cell = strconv.AppendInt(c.cell[:0], n, 10)
+		c.put(c.cell, false)
 		for _, col := range c.t.cols {
 			if err := c.column(col, v, ""); err != nil {
 				return err
 			}
 		}
-		return c.flush()
+		return c.endRow()
 	}
 	lv, path, ok := follow(v, c.t.list, it.erased != nil)
 	if !ok {
@@ -137,30 +230,27 @@ func (c *csvWriter) write(n int64, it *item) error {
 		lv = lv.Elem()
 	}
 	for i := range lv.Len() {
-		c.row = append(c.row[:0], rowID, strconv.Itoa(i))
-		c.erased = c.erased[:0]
+		c.startRow()
+		c.cell = strconv.AppendInt(c.cell[:0], n, 10)
+		c.put(c.cell, false)
+		c.cell = strconv.AppendInt(c.cell[:0], int64(i), 10)
+		c.put(c.cell, false)
 		ev := lv.Index(i)
 		epath := ""
 		if it.erased != nil {
 			epath = path + "[" + strconv.Itoa(i) + "]"
 		}
-		if c.t.elem.kind != kStruct {
-			s, err := c.cell(c.t.elem, ev, epath, "value")
-			if err != nil {
+		switch {
+		case c.t.elem.kind != kStruct:
+			if err := c.value(c.t.elem, ev, epath, "value"); err != nil {
 				return err
 			}
-			c.row = append(c.row, s)
-		} else {
+		case c.t.elem.ptr && ev.IsNil():
+			for range c.t.cols {
+				c.put(nil, false)
+			}
+		default:
 			if c.t.elem.ptr {
-				if ev.IsNil() {
-					for range c.t.cols {
-						c.row = append(c.row, "")
-					}
-					if err := c.flush(); err != nil {
-						return err
-					}
-					continue
-				}
 				ev = ev.Elem()
 			}
 			for _, col := range c.t.cols {
@@ -169,19 +259,11 @@ func (c *csvWriter) write(n int64, it *item) error {
 				}
 			}
 		}
-		if err := c.flush(); err != nil {
+		if err := c.endRow(); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func (c *csvWriter) flush() error {
-	if c.t.hasPII {
-		c.row = append(c.row, strings.Join(c.erased, " "))
-	}
-	c.rows++
-	return c.out(c.row)
 }
 
 // follow walks chain from struct v and returns the last field's value and
@@ -189,9 +271,14 @@ func (c *csvWriter) flush() error {
 func follow(v reflect.Value, chain []*field, wantPath bool) (reflect.Value, string, bool) {
 	path := ""
 	for i, f := range chain {
-		fv, err := v.FieldByIndexErr(f.index)
-		if err != nil {
-			return reflect.Value{}, "", false
+		var fv reflect.Value
+		if len(f.index) == 1 {
+			fv = v.Field(f.index[0])
+		} else {
+			var err error
+			if fv, err = v.FieldByIndexErr(f.index); err != nil {
+				return reflect.Value{}, "", false
+			}
 		}
 		if wantPath {
 			path = joinPath(path, f.goName)
@@ -213,126 +300,119 @@ func follow(v reflect.Value, chain []*field, wantPath bool) (reflect.Value, stri
 func (c *csvWriter) column(col csvColumn, v reflect.Value, prefix string) error {
 	fv, path, ok := follow(v, col.chain, c.enc.erased != nil)
 	if !ok {
-		c.row = append(c.row, "")
+		c.put(nil, false)
 		return nil
 	}
 	if prefix != "" {
 		path = prefix + "." + path
 	}
-	s, err := c.cell(col.chain[len(col.chain)-1], fv, path, col.name)
+	return c.value(col.chain[len(col.chain)-1], fv, path, col.name)
+}
+
+// value adds the cell of v, a value of field f, by the flattening rules of
+// the package documentation.
+func (c *csvWriter) value(f *field, v reflect.Value, path, column string) error {
+	cell, text, err := c.appendCell(c.cell[:0], f, v, path, column)
+	c.cell = cell
 	if err != nil {
 		return err
 	}
-	c.row = append(c.row, s)
+	c.put(cell, text)
 	return nil
 }
 
-// cell renders one value by the flattening rules of the package docs.
-func (c *csvWriter) cell(f *field, v reflect.Value, path, column string) (string, error) {
+func (c *csvWriter) appendCell(b []byte, f *field, v reflect.Value, path, column string) ([]byte, bool, error) {
 	if f.pii && c.enc.erased != nil && c.enc.isErased(path) {
 		c.erased = append(c.erased, column)
-		return ErasedCell, nil
+		return append(b, ErasedCell...), true, nil
 	}
 	if f.ptr {
 		if v.IsNil() {
-			return "", nil
+			return b, false, nil
 		}
 		v = v.Elem()
 	}
 	switch f.kind {
 	case kString:
-		return c.text(v.String()), nil
+		return append(b, v.String()...), true, nil
 	case kBool:
-		return strconv.FormatBool(v.Bool()), nil
+		return strconv.AppendBool(b, v.Bool()), false, nil
 	case kInt:
-		return strconv.FormatInt(v.Int(), 10), nil
+		return strconv.AppendInt(b, v.Int(), 10), false, nil
 	case kUint:
-		return strconv.FormatUint(v.Uint(), 10), nil
+		return strconv.AppendUint(b, v.Uint(), 10), false, nil
 	case kFloat:
-		return string(appendFloat(nil, v.Float(), v.Type().Bits())), nil
-	case kTime:
-		return v.Interface().(time.Time).Format(time.RFC3339Nano), nil
-	case kBytes:
-		return base64.StdEncoding.EncodeToString(v.Bytes()), nil
-	case kText:
-		b, err := v.Interface().(interface{ MarshalText() ([]byte, error) }).MarshalText()
-		if err != nil {
-			return "", err
+		if x := v.Float(); !math.IsNaN(x) && !math.IsInf(x, 0) {
+			b = strconv.AppendFloat(b, x, 'g', -1, v.Type().Bits())
 		}
-		return c.text(string(b)), nil
+		return b, false, nil
+	case kTime:
+		return timeOf(v).AppendFormat(b, time.RFC3339Nano), false, nil
+	case kBytes:
+		return base64.StdEncoding.AppendEncode(b, v.Bytes()), false, nil
+	case kText:
+		t, err := v.Interface().(encoding.TextMarshaler).MarshalText()
+		if err != nil {
+			return b, false, fmt.Errorf("%w: field %s: its MarshalText failed", ErrRecordType, quote.String(f.name))
+		}
+		return append(b, t...), true, nil
 	case kSealed:
 		inner, erased, err := sealedValue(v)
 		if err != nil {
-			return "", err
+			return b, false, fmt.Errorf("%w: field %s is still sealed", ErrReveal, quote.String(f.name))
 		}
 		if erased {
 			c.erased = append(c.erased, column)
-			return ErasedCell, nil
+			return append(b, ErasedCell...), true, nil
 		}
-		return c.cell(f.elem, inner, path, column)
+		return c.appendCell(b, f.elem, inner, path, column)
 	case kDynamic:
 		if v.IsNil() {
-			return "", nil
+			return b, false, nil
 		}
-		return c.dynamicCell(v.Elem())
+		switch x := v.Elem().Interface().(type) {
+		case string:
+			return append(b, x...), true, nil
+		case time.Time:
+			return x.AppendFormat(b, time.RFC3339Nano), false, nil
+		}
+		b, err := c.enc.dynamic(b, v.Elem())
+		return b, true, err
 	}
-	b, err := c.enc.value(c.buf[:0], f, v, path)
-	c.buf = b
-	if err != nil {
-		return "", err
-	}
-	return c.text(string(b)), nil
-}
-
-func (c *csvWriter) dynamicCell(v reflect.Value) (string, error) {
-	switch x := v.Interface().(type) {
-	case string:
-		return c.text(x), nil
-	case time.Time:
-		return x.Format(time.RFC3339Nano), nil
-	case nil:
-		return "", nil
-	}
-	b, err := c.enc.dynamic(c.buf[:0], v)
-	c.buf = b
-	if err != nil {
-		return "", err
-	}
-	return c.text(string(b)), nil
+	b, err := c.enc.value(b, f, v, path)
+	return b, true, err
 }
 
 // mapRow writes the row of a map record with the given columns.
 func (c *csvWriter) mapRow(n int64, it *item, cols []string) error {
-	c.row = append(c.row[:0], strconv.FormatInt(n, 10))
+	c.enc.erased = nil
+	c.startRow()
+	c.cell = strconv.AppendInt(c.cell[:0], n, 10)
+	c.put(c.cell, false)
 	kt := it.v.Type().Key()
 	for _, k := range cols {
 		mv := it.v.MapIndex(reflect.ValueOf(k).Convert(kt))
 		if !mv.IsValid() {
-			c.row = append(c.row, "")
+			c.put(nil, false)
 			continue
 		}
-		s, err := c.cell(it.p.mapVal, mv, "", k)
-		if err != nil {
+		if err := c.value(it.p.mapVal, mv, "", k); err != nil {
 			return err
 		}
-		c.row = append(c.row, s)
 	}
-	c.rows++
-	return c.out(c.row)
+	return c.endRow()
 }
 
-func (c *csvWriter) text(s string) string {
-	if c.raw {
-		return validUTF8(s)
+// timeOf returns the time.Time in v without allocating when v is
+// addressable.
+func timeOf(v reflect.Value) time.Time {
+	if v.CanAddr() {
+		return *v.Addr().Interface().(*time.Time)
 	}
-	return textCell(s)
+	return v.Interface().(time.Time)
 }
 
-// textCell makes s safe for a spreadsheet: valid UTF-8, and a leading
-// apostrophe when it starts with a character that would make a formula.
-func textCell(s string) string {
-	return NeutraliseCell(validUTF8(s))
-}
+const formulaStart = "=+-@\t\r"
 
 // validUTF8 replaces each byte of s that is not part of valid UTF-8 by
 // U+FFFD, as the JSON encoder does.
@@ -348,7 +428,7 @@ func validUTF8(s string) string {
 // a spreadsheet starts a formula (OWASP "CSV injection"); otherwise s as it
 // is. The CSV view applies it to every text cell; JSON is never changed.
 func NeutraliseCell(s string) string {
-	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+	if s != "" && strings.IndexByte(formulaStart, s[0]) >= 0 {
 		return "'" + s
 	}
 	return s

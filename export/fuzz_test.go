@@ -102,6 +102,8 @@ func FuzzCellAndJSON(f *testing.F) {
 			t.Fatalf("JSON round trip of %q gave %q", s, got.Text)
 		}
 
+		// encoding/csv reads CR LF inside a quoted field as LF.
+		wantCSV := strings.ReplaceAll(want, "\r\n", "\n")
 		for _, table := range []string{"", "list"} {
 			var c bytes.Buffer
 			if err := e.WriteCSV(ctx, &c, "s", "f", table); err != nil {
@@ -118,7 +120,7 @@ func FuzzCellAndJSON(f *testing.F) {
 				if table == "list" && cell == "0" {
 					continue // _index
 				}
-				if cell != want && cell != "'"+want && !strings.Contains(cell, "\"") {
+				if cell != wantCSV && cell != "'"+wantCSV && !strings.Contains(cell, "\"") {
 					t.Fatalf("CSV cell of %q is %q", s, cell)
 				}
 				if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {

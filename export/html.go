@@ -58,13 +58,13 @@ func (j *job) page(ctx context.Context, m *Manifest, plans []*plan) ([]byte, err
 		case p == nil:
 		case p.st != nil:
 			t := &csvTable{cols: leafColumns(p.st, "", nil), hasPII: p.st.hasPII}
-			c = &csvWriter{t: t, raw: true}
+			c = &csvWriter{t: t}
 			pc.Header = append(pc.Header, "#")
 			for _, col := range t.cols {
 				pc.Header = append(pc.Header, col.name)
 			}
 		default:
-			c = &csvWriter{raw: true}
+			c = &csvWriter{}
 			mapCols = j.mapKeys[r.cat.Name]
 			pc.Header = append([]string{"#"}, mapCols...)
 		}

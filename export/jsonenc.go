@@ -114,7 +114,7 @@ func (e *encoder) value(b []byte, f *field, fv reflect.Value, path string) ([]by
 	case kFloat:
 		return appendFloat(b, fv.Float(), fv.Type().Bits()), nil
 	case kTime:
-		return appendTime(b, fv.Interface().(time.Time)), nil
+		return appendTime(b, timeOf(fv)), nil
 	case kBytes:
 		if fv.IsNil() {
 			return append(b, "null"...), nil

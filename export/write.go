@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"hash"
@@ -116,27 +115,22 @@ func (v *verifier) add(it *item) error {
 // writeCSV writes table t (nil: the main table of map records with the
 // given columns) of r's records to w and returns the rows written. With
 // want set, it verifies the records against the NDJSON digest want.
-func (j *job) writeCSV(ctx context.Context, r *registration, w io.Writer, file string, t *csvTable, mapCols []string, want []byte, wantN int64) (int64, error) {
+func (j *job) writeCSV(ctx context.Context, r *registration, w io.Writer, file string, t *csvTable, mapCols []string, want []byte, wantN int64) (rows int64, err error) {
 	s := &sink{w: w}
 	bw := bufio.NewWriterSize(s, 64<<10)
-	cw := csv.NewWriter(bw)
-	var hdr []string
+	c := &csvWriter{t: t, w: bw}
 	if t != nil {
-		hdr = t.header()
+		err = c.header(t.header())
 	} else {
-		hdr = append([]string{"_row"}, mapCols...)
-		for i := 1; i < len(hdr); i++ {
-			hdr[i] = textCell(hdr[i])
-		}
+		err = c.header(append([]string{"_row"}, mapCols...))
 	}
-	if err := cw.Write(hdr); err != nil {
+	if err != nil {
 		return 0, err
 	}
 	var vf *verifier
 	if want != nil {
 		vf = newVerifier()
 	}
-	c := newCSVWriter(cw, t)
 	n, err := j.each(ctx, r, 0, func(n int64, it *item) error {
 		if vf != nil {
 			if err := vf.add(it); err != nil {
@@ -156,7 +150,6 @@ func (j *job) writeCSV(ctx context.Context, r *registration, w io.Writer, file s
 			return fmt.Errorf("category %s, record %d: %w", r.cat.Name, n, err)
 		}
 		if n%1000 == 0 {
-			cw.Flush()
 			j.progress(r.cat.Name, file, n, s.n+int64(bw.Buffered()), false)
 		}
 		return nil
@@ -166,10 +159,6 @@ func (j *job) writeCSV(ctx context.Context, r *registration, w io.Writer, file s
 	}
 	if vf != nil && (n != wantN || !bytes.Equal(vf.h.Sum(nil), want)) {
 		return n, fmt.Errorf("%w: category %s", ErrSourceChanged, r.cat.Name)
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return n, err
 	}
 	if err := bw.Flush(); err != nil {
 		return n, err
