@@ -231,3 +231,61 @@ func TestExportMemoryFlat(t *testing.T) {
 		t.Errorf("peak heap grows with the records: %d KB at 1,000, %d KB at 1,000,000", small/1024, large/1024)
 	}
 }
+
+// plainRecord is benchRecord without pii tags: nothing to reveal.
+type plainRecord struct {
+	ID      string    `json:"id"`
+	Email   string    `json:"email"`
+	Name    string    `json:"name"`
+	Phone   string    `json:"phone"`
+	Street  string    `json:"street"`
+	City    string    `json:"city"`
+	Plan    string    `json:"plan"`
+	Logins  int       `json:"logins"`
+	Created time.Time `json:"created"`
+	Active  bool      `json:"active"`
+}
+
+func plainSetup(b *testing.B, n int) (*export.Exporter, []benchRecord) {
+	b.Helper()
+	plain := make([]benchRecord, n)
+	recs := make([]plainRecord, n)
+	for i := range n {
+		plain[i] = benchPlain(i)
+		recs[i] = plainRecord(plain[i])
+	}
+	e, err := export.New(export.Controller{Name: "x", Contact: "y"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := func(context.Context, personaldata.SubjectID) iter.Seq2[*plainRecord, error] {
+		return func(yield func(*plainRecord, error) bool) {
+			for i := range recs {
+				if !yield(&recs[i], nil) {
+					return
+				}
+			}
+		}
+	}
+	if err := e.Register(cat("bench"), export.SourceFunc(src)); err != nil {
+		b.Fatal(err)
+	}
+	return e, plain
+}
+
+// BenchmarkExportNDJSONPlain is BenchmarkExportNDJSON without encrypted
+// fields: the exporter's own cost against encoding/json.
+func BenchmarkExportNDJSONPlain(b *testing.B) {
+	e, plain := plainSetup(b, 100_000)
+	ctx := context.Background()
+	benchRatio(b, func(w io.Writer) error { return e.WriteNDJSON(ctx, w, subject, "bench") },
+		func(w io.Writer) { baselineJSON(w, plain) })
+}
+
+// BenchmarkExportCSVPlain is BenchmarkExportCSV without encrypted fields.
+func BenchmarkExportCSVPlain(b *testing.B) {
+	e, plain := plainSetup(b, 100_000)
+	ctx := context.Background()
+	benchRatio(b, func(w io.Writer) error { return e.WriteCSV(ctx, w, subject, "bench", "") },
+		func(w io.Writer) { baselineCSV(w, plain) })
+}

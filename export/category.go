@@ -2,6 +2,7 @@ package export
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/personaldata/personaldata"
 	"github.com/personaldata/personaldata/internal/quote"
@@ -119,6 +120,18 @@ func (c *Category) validate() error {
 		return bad("no purpose")
 	case c.Portable && c.Origin != Provided && c.Origin != Observed:
 		return bad("only provided or observed data is portable")
+	}
+	texts := []string{c.Kind, c.Title, c.Description, c.SourceName}
+	for _, p := range c.Purposes {
+		texts = append(texts, p.ID, p.Description)
+	}
+	for _, r := range c.Recipients {
+		texts = append(texts, r.Name, r.Role, r.Country)
+	}
+	for _, s := range texts {
+		if !utf8.ValidString(s) {
+			return bad("text that is not UTF-8")
+		}
 	}
 	for i, p := range c.Purposes {
 		if p.ID == "" || p.Description == "" {

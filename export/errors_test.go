@@ -83,6 +83,8 @@ func TestRegisterRejects(t *testing.T) {
 		{"no origin", func() export.Category { c := cat("a"); c.Origin = 0; return c }()},
 		{"third party unnamed", func() export.Category { c := cat("a"); c.Origin = export.ThirdParty; return c }()},
 		{"derived portable", func() export.Category { c := cat("a"); c.Origin = export.Derived; c.Portable = true; return c }()},
+		{"title not UTF-8", func() export.Category { c := cat("a"); c.Title = "\xff"; return c }()},
+		{"recipient not UTF-8", func() export.Category { c := cat("a"); c.Recipients = []export.Recipient{{Name: "a\xfe"}}; return c }()},
 		{"unnamed recipient", func() export.Category { c := cat("a"); c.Recipients = []export.Recipient{{Role: "x"}}; return c }()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,6 +257,8 @@ func TestClosed(t *testing.T) {
 func TestNewRejects(t *testing.T) {
 	t.Parallel()
 	_, err := export.New(export.Controller{Name: "x"}, nil)
+	require.ErrorIs(t, err, export.ErrInvalidRequest)
+	_, err = export.New(export.Controller{Name: "x\xff", Contact: "y"}, nil)
 	require.ErrorIs(t, err, export.ErrInvalidRequest)
 	_, err = export.New(export.Controller{Name: "x", Contact: "y"}, &export.Options{SubjectKey: []byte("short")})
 	require.ErrorIs(t, err, export.ErrInvalidRequest)

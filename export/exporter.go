@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oklog/ulid/v2"
 
@@ -165,6 +166,11 @@ type Exporter struct {
 func New(c Controller, opts *Options) (*Exporter, error) {
 	if c.Name == "" || c.Contact == "" {
 		return nil, fmt.Errorf("%w: New: controller needs a name and a contact", ErrInvalidRequest)
+	}
+	for _, s := range []string{c.Name, c.Contact, c.Address, c.DPO, c.Authority} {
+		if !utf8.ValidString(s) {
+			return nil, fmt.Errorf("%w: New: controller text is not UTF-8", ErrInvalidRequest)
+		}
 	}
 	e := &Exporter{ctl: c}
 	if opts != nil {
@@ -339,6 +345,9 @@ func (e *Exporter) start(req Request) (*job, error) {
 			continue
 		}
 		if why, ok := req.Withhold[r.cat.Name]; ok {
+			if why == "" || !utf8.ValidString(why) {
+				return nil, fmt.Errorf("%w: the reason to withhold %s must be UTF-8 text", ErrInvalidRequest, r.cat.Name)
+			}
 			j.omit = append(j.omit, Omission{Category: r.cat.Name, Reason: why})
 			continue
 		}
