@@ -158,11 +158,20 @@ func (c *csvWriter) endRow() error {
 // of a leading formula character, quoted if it holds a comma, a quote, a
 // line break or leading space.
 func appendCSVText(dst, cell []byte) []byte {
-	if !utf8.Valid(cell) {
+	quote, ascii := false, true
+	for _, b := range cell {
+		switch {
+		case b >= utf8.RuneSelf:
+			ascii = false
+		case b == ',' || b == '"' || b == '\r' || b == '\n':
+			quote = true
+		}
+	}
+	if !ascii && !utf8.Valid(cell) {
 		cell = []byte(string([]rune(string(cell))))
 	}
 	neutral := len(cell) > 0 && strings.IndexByte(formulaStart, cell[0]) >= 0
-	quote := len(cell) > 0 && cell[0] == ' ' || bytes.ContainsAny(cell, ",\"\r\n")
+	quote = quote || len(cell) > 0 && cell[0] == ' '
 	if quote {
 		dst = append(dst, '"')
 	}
