@@ -70,6 +70,9 @@ type Recipient struct {
 	Name    string `json:"name"`              // such as "ECL Direct SAS"; required
 	Role    string `json:"role,omitempty"`    // such as "processor (accounting)"
 	Country string `json:"country,omitempty"` // where the data goes, such as "FR"
+	// Safeguards names the safeguards of a transfer outside the EEA
+	// (GDPR Art. 15(2), 46), such as "EU standard contractual clauses".
+	Safeguards string `json:"safeguards,omitempty"`
 }
 
 // Category describes one kind of data in an export: what it is, where it
@@ -100,6 +103,10 @@ type Category struct {
 	Purposes []Purpose
 	// Recipients lists who receives the data, by name; empty if nobody.
 	Recipients []Recipient
+	// AutomatedDecisions describes automated decision-making or profiling
+	// that uses the data, its logic and its consequences (GDPR Art.
+	// 15(1)(h)); empty means there is none.
+	AutomatedDecisions string
 }
 
 func (c *Category) validate() error {
@@ -121,12 +128,12 @@ func (c *Category) validate() error {
 	case c.Portable && c.Origin != Provided && c.Origin != Observed:
 		return bad("only provided or observed data is portable")
 	}
-	texts := []string{c.Kind, c.Title, c.Description, c.SourceName}
+	texts := []string{c.Kind, c.Title, c.Description, c.SourceName, c.AutomatedDecisions}
 	for _, p := range c.Purposes {
 		texts = append(texts, p.ID, p.Description)
 	}
 	for _, r := range c.Recipients {
-		texts = append(texts, r.Name, r.Role, r.Country)
+		texts = append(texts, r.Name, r.Role, r.Country, r.Safeguards)
 	}
 	for _, s := range texts {
 		if !utf8.ValidString(s) {

@@ -25,7 +25,6 @@ type pageCategory struct {
 type pageData struct {
 	M          *Manifest
 	Categories []pageCategory
-	Rights     []string
 }
 
 // rights lists the data subject's rights (GDPR Art. 15-22 and 77).
@@ -43,7 +42,7 @@ var rights = []string{
 // page renders index.html. It reads each category again, up to
 // Options.PageRows records; the data files hold them all.
 func (j *job) page(ctx context.Context, m *Manifest, plans []*plan) ([]byte, error) {
-	d := pageData{M: m, Rights: rights}
+	d := pageData{M: m}
 	for i, r := range j.include {
 		pc := pageCategory{Info: m.Categories[i]}
 		for _, f := range m.Files {
@@ -167,8 +166,9 @@ code{overflow-wrap:anywhere}
 <dl>
 <dt>Source</dt><dd>{{if eq .Info.Origin.String "provided"}}provided by you{{else if eq .Info.Origin.String "observed"}}observed while you used the service{{else if eq .Info.Origin.String "derived"}}derived by us from other data{{else}}received from {{.Info.SourceName}}{{end}}</dd>
 <dt>Used for</dt><dd><ul>{{range .Info.Purposes}}<li>{{.Description}} (legal basis: {{.Basis.String}}, {{.Article}})</li>{{end}}</ul></dd>
-<dt>Recipients</dt><dd>{{if .Info.Recipients}}<ul>{{range .Info.Recipients}}<li>{{.Name}}{{with .Role}} ({{.}}){{end}}{{with .Country}}, {{.}}{{end}}</li>{{end}}</ul>{{else}}nobody outside {{$.M.Controller.Name}}{{end}}</dd>
+<dt>Recipients</dt><dd>{{if .Info.Recipients}}<ul>{{range .Info.Recipients}}<li>{{.Name}}{{with .Role}} ({{.}}){{end}}{{with .Country}}, {{.}}{{end}}{{with .Safeguards}}; safeguards: {{.}}{{end}}</li>{{end}}</ul>{{else}}nobody outside {{$.M.Controller.Name}}{{end}}</dd>
 <dt>Kept</dt><dd>{{with .Info.Retention}}{{.Summary}}{{else}}see the privacy statement of {{$.M.Controller.Name}}{{end}}</dd>
+<dt>Automated decisions</dt><dd>{{.Info.AutomatedDecisions}}</dd>
 <dt>Portable</dt><dd>{{if .Info.Portable}}yes{{else}}no{{end}}</dd>
 <dt>Files</dt><dd>{{range .Files}}<code>{{.Path}}</code> {{end}}</dd>
 </dl>
@@ -190,7 +190,7 @@ code{overflow-wrap:anywhere}
 {{- end}}
 <h2>Your rights</h2>
 <ul>
-{{- range .Rights}}
+{{- range .M.Rights}}
 <li>{{.}}</li>
 {{- end}}
 </ul>

@@ -29,6 +29,8 @@ type Manifest struct {
 	// Files lists every file of the package but manifest.json and
 	// checksums.sha256, in the order they were written.
 	Files []File `json:"files"`
+	// Rights lists the data subject's rights (GDPR Art. 15(1)(e), (f)).
+	Rights []string `json:"rights"`
 	// Notes explain how values are written: erased fields, the CSV view.
 	Notes Notes `json:"notes"`
 }
@@ -43,6 +45,9 @@ type CategoryInfo struct {
 	Portable    bool                  `json:"portable"`
 	Purposes    []PurposeInfo         `json:"purposes"`
 	Recipients  []Recipient           `json:"recipients"`
+	// AutomatedDecisions describes automated decision-making or profiling
+	// with the data (GDPR Art. 15(1)(h)): "none" if there is none.
+	AutomatedDecisions string `json:"automated_decisions"`
 	// Retention is the statement of the retention policy; nil if the
 	// exporter has no evaluator or no rule covers the category.
 	Retention *RetentionInfo `json:"retention"`
@@ -104,7 +109,10 @@ func (j *job) categoryInfo(r *registration, records *int64, schema string) Categ
 	c := r.cat
 	ci := CategoryInfo{Name: c.Name, Title: c.Title, Description: c.Description, Origin: c.Origin,
 		SourceName: c.SourceName, Portable: c.Portable, Recipients: c.Recipients, RecordCount: records, Schema: schema,
-		Purposes: make([]PurposeInfo, len(c.Purposes))}
+		Purposes: make([]PurposeInfo, len(c.Purposes)), AutomatedDecisions: c.AutomatedDecisions}
+	if ci.AutomatedDecisions == "" {
+		ci.AutomatedDecisions = "none"
+	}
 	if ci.Recipients == nil {
 		ci.Recipients = []Recipient{}
 	}

@@ -90,7 +90,7 @@ func (e *Exporter) WritePackage(ctx context.Context, w io.Writer, req Request) (
 	bw := bufio.NewWriterSize(w, 32<<10)
 	pw := &pkgWriter{j: j, zw: zip.NewWriter(bw)}
 	m := &Manifest{Format: FormatVersion, ID: j.id.String(), Kind: j.req.Kind, Generated: j.now.UTC(), Controller: e.ctl,
-		SubjectRef: e.SubjectRef(j.req.Subject), Omissions: nonNil(j.omit), Categories: []CategoryInfo{}, Notes: defaultNotes}
+		SubjectRef: e.SubjectRef(j.req.Subject), Omissions: nonNil(j.omit), Categories: []CategoryInfo{}, Rights: rights, Notes: defaultNotes}
 	plans := make([]*plan, len(j.include))
 	for i, r := range j.include {
 		p, info, err := j.packageCategory(ctx, pw, r)

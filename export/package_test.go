@@ -29,7 +29,7 @@ func writePackage(t *testing.T, e *export.Exporter, req export.Request) ([]byte,
 }
 
 // TestPackageGolden compares every file of a package with testdata/package/.
-// Regenerate with go test -run TestPackageGolden -update ./export/.
+// Regenerate with go test ./export/ -run TestPackageGolden -update.
 func TestPackageGolden(t *testing.T) {
 	f := newFixture(t, false)
 	b, _ := writePackage(t, f.exporter(t, nil), export.Request{Subject: subject})
