@@ -239,8 +239,8 @@ func peakHeap(t testing.TB, p *pii.Protector, template benchRecord, n int) uint6
 // (10 fields, 4 encrypted) and checks that the peak heap does not grow with
 // the number of records.
 func TestExportMemoryFlat(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes a package of 1,000,000 records")
+	if testing.Short() || raceEnabled {
+		t.Skip("writes a package of 1,000,000 records (skipped with -short and -race)")
 	}
 	p := newProtector(t)
 	template := benchPlain(1)
