@@ -388,6 +388,12 @@ func (c *csvWriter) appendCell(b []byte, f *field, v reflect.Value, path, column
 		b, err := c.enc.dynamic(b, v.Elem())
 		return b, true, err
 	}
+	switch v.Kind() {
+	case reflect.Map, reflect.Interface, reflect.Pointer: // not slices: JSON writes a nil slice as []
+		if v.IsNil() {
+			return b, false, nil // null is an empty cell, as a nil pointer
+		}
+	}
 	b, err := c.enc.value(b, f, v, path)
 	return b, true, err
 }

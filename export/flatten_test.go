@@ -1,0 +1,75 @@
+package export_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/export"
+)
+
+type Base struct {
+	Created string `json:"created"`
+}
+
+type Line struct {
+	SKU  string   `json:"sku"`
+	Tags []string `json:"tags"`
+}
+
+type Shipping struct {
+	City string `json:"city"`
+}
+
+// Order has one field of each kind the flattening rules name.
+type Order struct {
+	Base                             // promoted: "created"
+	ID       int                     `json:"id"`
+	Note     *string                 `json:"note"`
+	Ship     *Shipping               `json:"ship"`
+	Blob     []byte                  `json:"blob"`
+	Score    float64                 `json:"score"`
+	Basis    personaldata.LegalBasis `json:"basis"`
+	Attrs    map[string]int          `json:"attrs"`
+	Any      any                     `json:"any"`
+	Lines    []Line                  `json:"lines/items"` // an odd name: escaped in the file name
+	Skipped  string                  `json:"-"`
+	internal string                  // unexported: skipped
+}
+
+func TestFlatteningRules(t *testing.T) {
+	t.Parallel()
+	note := "=2+2"
+	src := export.NewMemorySource()
+	src.Add(subject,
+		Order{Base: Base{Created: "2026-01-01"}, ID: 1, Note: &note, Ship: &Shipping{City: "Utrecht"}, Blob: []byte{0, 1, 2},
+			Score: 1.5, Basis: personaldata.Contract, Attrs: map[string]int{"b": 2, "a": 1}, Any: []any{"x", 1},
+			Lines: []Line{{SKU: "A-1", Tags: []string{"red", "=bad"}}, {SKU: "+B"}}, Skipped: "x", internal: "y"},
+		Order{ID: 2, Score: math.NaN(), Basis: personaldata.Consent, Any: "-1"},
+	)
+	e := plainExporter(t, nil)
+	require.NoError(t, e.Register(cat("orders"), src))
+	b, _ := writePackage(t, e, export.Request{Subject: subject})
+	p := openPackage(t, b)
+
+	assert.Equal(t, strings.Join([]string{
+		`{"created":"2026-01-01","id":1,"note":"=2+2","ship":{"city":"Utrecht"},"blob":"AAEC","score":1.5,"basis":"contract","attrs":{"a":1,"b":2},"any":["x",1],"lines/items":[{"sku":"A-1","tags":["red","=bad"]},{"sku":"+B","tags":[]}]}`,
+		`{"created":"","id":2,"note":null,"ship":null,"blob":null,"score":null,"basis":"consent","attrs":null,"any":"-1","lines/items":[]}`,
+		``}, "\n"), string(p.files["data/orders/records.ndjson"]))
+
+	assert.Equal(t, [][]string{
+		{"_row", "created", "id", "note", "ship.city", "blob", "score", "basis", "attrs", "any"},
+		{"1", "2026-01-01", "1", "'=2+2", "Utrecht", "AAEC", "1.5", "contract", `{"a":1,"b":2}`, `["x",1]`},
+		{"2", "", "2", "", "", "", "", "consent", "", "'-1"},
+	}, p.csvRows(t, "data/orders/records.csv"))
+
+	assert.Equal(t, [][]string{
+		{"_row", "_index", "sku", "tags"},
+		{"1", "0", "A-1", `["red","=bad"]`},
+		{"1", "1", "'+B", "[]"},
+	}, p.csvRows(t, "data/orders/records.lines_2fitems.csv"))
+}
