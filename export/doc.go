@@ -64,7 +64,8 @@
 //     parent's _row), _index (from 0), then the element's columns (a
 //     scalar element is the column "value"). Lists inside list elements are
 //     JSON text in one cell.
-//   - Map values, interfaces and other values are their JSON text.
+//   - Map values, interfaces and other values are their JSON text; nil
+//     maps, interfaces and pointers are empty cells.
 //   - Text cells that start with '=', '+', '-', '@', a tab or a carriage
 //     return get a leading apostrophe ([NeutraliseCell]), so a spreadsheet
 //     does not evaluate them; numbers, times and booleans are not text.
