@@ -24,6 +24,7 @@ const (
 // the subject's consent history. Contact and Evidence are the personal data
 // the event carried, revealed; nil if it carried none.
 type ConsentEvent struct {
+	Subject       string     `json:"subject" pii:"subject"`
 	ID            string     `json:"id"`
 	Seq           uint64     `json:"seq"`
 	Type          string     `json:"type"`
@@ -105,7 +106,7 @@ func consentEvents(ctx context.Context, l *consent.Ledger, subject personaldata.
 		}
 		for _, ev := range evs {
 			r := &ConsentEvent{
-				ID: ev.ID.String(), Seq: ev.Seq, Type: ev.Type.String(), Purpose: string(ev.Purpose),
+				Subject: string(ev.Subject), ID: ev.ID.String(), Seq: ev.Seq, Type: ev.Type.String(), Purpose: string(ev.Purpose),
 				EffectiveAt: ev.EffectiveAt.UTC(), RecordedAt: ev.RecordedAt.UTC(), NoticeVersion: ev.NoticeVersion,
 				Method: ev.Method.String(), Actor: ev.Actor.String(), Minor: ev.Minor, Hash: hex.EncodeToString(ev.Hash[:]),
 			}

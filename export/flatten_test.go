@@ -73,3 +73,26 @@ func TestFlatteningRules(t *testing.T) {
 		{"1", "1", "'+B", "[]"},
 	}, p.csvRows(t, "data/orders/records.lines_2fitems.csv"))
 }
+
+// Team has personal data inside a map: erasure marks the whole map.
+type Team struct {
+	ID      string             `json:"id" pii:"subject"`
+	Members map[string]Contact `json:"members"`
+	Name    string             `json:"name"`
+}
+
+func TestErasedInsideMap(t *testing.T) {
+	t.Parallel()
+	p := newProtector(t)
+	tm := &Team{ID: string(subject), Members: map[string]Contact{"a": {Kind: "work", Value: "x@example.nl"}}, Name: "Blue"}
+	protect(t, p, tm)
+	forgetDefaultScope(t, p, subject)
+	src := export.NewMemorySource()
+	src.Add(subject, tm)
+	e := plainExporter(t, &export.Options{Revealer: p})
+	require.NoError(t, e.Register(cat("teams"), src))
+	b, _ := writePackage(t, e, export.Request{Subject: subject})
+	pk := openPackage(t, b)
+	assert.Equal(t, `{"id":"customer-1017","members":{"erased":true},"name":"Blue"}`+"\n", string(pk.files["data/teams/records.ndjson"]))
+	assert.Equal(t, []string{"1", "customer-1017", export.ErasedCell, "Blue", "members"}, pk.csvRows(t, "data/teams/records.csv")[1])
+}

@@ -93,7 +93,7 @@ func (e *encoder) mapObject(b []byte, f *field, v reflect.Value) ([]byte, error)
 
 // value appends the JSON form of fv, a value of field f at pii path path.
 func (e *encoder) value(b []byte, f *field, fv reflect.Value, path string) ([]byte, error) {
-	if f.pii && e.erased != nil && e.isErased(path) {
+	if (f.pii || f.kind == kJSON) && e.erased != nil && e.isErased(path) {
 		return append(b, erasedJSON...), nil
 	}
 	if f.ptr {

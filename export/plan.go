@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/personaldata/personaldata/internal/quote"
+	"github.com/personaldata/personaldata/pii"
 )
 
 // kind is how a value is written.
@@ -100,6 +101,13 @@ func buildPlan(t reflect.Type) (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
+		// pii decides what it protects, maps and pointers included: a
+		// record with any protected field is revealed.
+		fs, err := pii.Fields(st)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRecordType, err)
+		}
+		sp.hasPII = sp.hasPII || len(fs) > 0
 		p.st = sp
 		return p, nil
 	case !p.ptr && t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:
