@@ -331,7 +331,7 @@ func (c *csvWriter) value(f *field, v reflect.Value, path, column string) error 
 }
 
 func (c *csvWriter) appendCell(b []byte, f *field, v reflect.Value, path, column string) ([]byte, bool, error) {
-	if (f.pii || f.kind == kJSON) && c.enc.erased != nil && c.enc.isErased(path) {
+	if c.enc.erased != nil && (f.pii && c.enc.isErased(path) || f.kind == kJSON && c.enc.erasedWithin(path)) {
 		c.erased = append(c.erased, column)
 		return append(b, ErasedCell...), true, nil
 	}

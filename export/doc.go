@@ -49,10 +49,10 @@
 // in JSON and as [ErasedCell] in CSV (the row's _erased column names it);
 // it is never written as ciphertext, nor as an empty value. A field that
 // fails to reveal for any other reason fails the export with [ErrReveal].
-// Map records are written as they are: the host reveals them. A map field
-// of a struct record is written in its JSON form; since a reveal error
-// cannot say which map entry it concerns, a map holding an erased field is
-// marked as erased as a whole.
+// Map records are written as they are: the host reveals them. A field
+// written in its JSON form (a map, a type with a MarshalJSON method) that
+// holds an erased field is marked as erased as a whole, since a reveal
+// error cannot say which map entry it concerns.
 //
 // # CSV flattening
 //

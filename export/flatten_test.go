@@ -1,6 +1,7 @@
 package export_test
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -95,4 +96,34 @@ func TestErasedInsideMap(t *testing.T) {
 	pk := openPackage(t, b)
 	assert.Equal(t, `{"id":"customer-1017","members":{"erased":true},"name":"Blue"}`+"\n", string(pk.files["data/teams/records.ndjson"]))
 	assert.Equal(t, []string{"1", "customer-1017", export.ErasedCell, "Blue", "members"}, pk.csvRows(t, "data/teams/records.csv")[1])
+}
+
+// Wrapped writes itself with MarshalJSON; pii still protects its field.
+type Wrapped struct {
+	Secret string `json:"secret" pii:"note"`
+}
+
+func (w Wrapped) MarshalJSON() ([]byte, error) { return json.Marshal(map[string]string{"s": w.Secret}) }
+
+type Holder struct {
+	ID  string  `json:"id" pii:"subject"`
+	W   Wrapped `json:"w"`
+	Tag string  `json:"tag"`
+}
+
+func TestErasedInsideMarshaler(t *testing.T) {
+	t.Parallel()
+	p := newProtector(t)
+	h := &Holder{ID: string(subject), W: Wrapped{Secret: "s3cret"}, Tag: "t"}
+	protect(t, p, h)
+	src := export.NewMemorySource()
+	src.Add(subject, h)
+	e := plainExporter(t, &export.Options{Revealer: p})
+	require.NoError(t, e.Register(cat("holders"), src))
+	b, _ := writePackage(t, e, export.Request{Subject: subject})
+	assert.Equal(t, `{"id":"customer-1017","w":{"s":"s3cret"},"tag":"t"}`+"\n", string(openPackage(t, b).files["data/holders/records.ndjson"]))
+
+	forgetDefaultScope(t, p, subject)
+	b, _ = writePackage(t, e, export.Request{Subject: subject})
+	assert.Equal(t, `{"id":"customer-1017","w":{"erased":true},"tag":"t"}`+"\n", string(openPackage(t, b).files["data/holders/records.ndjson"]))
 }

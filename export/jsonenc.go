@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -33,6 +34,20 @@ func joinPath(prefix, name string) string {
 func (e *encoder) isErased(path string) bool {
 	_, ok := e.erased[path]
 	return ok
+}
+
+// erasedWithin reports whether an erased field lies at or inside path.
+// Values written in their JSON form (maps, types with a MarshalJSON
+// method) cannot show where inside them a field was erased (a map entry's
+// path is "Field[*].Name"), so such a value is marked as erased as a whole
+// rather than shown with an empty field.
+func (e *encoder) erasedWithin(path string) bool {
+	for p := range e.erased {
+		if strings.HasPrefix(p, path) && (len(p) == len(path) || p[len(path)] == '.' || p[len(path)] == '[') {
+			return true
+		}
+	}
+	return false
 }
 
 // record appends the JSON object of record v, written by plan p.
@@ -93,7 +108,7 @@ func (e *encoder) mapObject(b []byte, f *field, v reflect.Value) ([]byte, error)
 
 // value appends the JSON form of fv, a value of field f at pii path path.
 func (e *encoder) value(b []byte, f *field, fv reflect.Value, path string) ([]byte, error) {
-	if (f.pii || f.kind == kJSON) && e.erased != nil && e.isErased(path) {
+	if e.erased != nil && (f.pii && e.isErased(path) || f.kind == kJSON && e.erasedWithin(path)) {
 		return append(b, erasedJSON...), nil
 	}
 	if f.ptr {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 
 	"github.com/personaldata/personaldata/pii"
 )
@@ -116,14 +115,6 @@ func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan
 			bad = err
 		}
 		return fmt.Errorf("%w: category %s, record %d: %w", ErrReveal, name, n, bad)
-	}
-	// A field inside a map has the path "Field[*].Name": the entry is not
-	// named, so the whole map is marked as erased rather than shown with an
-	// empty value.
-	for path := range erased {
-		if i := strings.Index(path, "[*]"); i >= 0 {
-			erased[path[:i]] = struct{}{}
-		}
 	}
 	it.erased = erased
 	return nil
