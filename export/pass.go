@@ -1,0 +1,154 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/personaldata/personaldata/pii"
+)
+
+// item is one record ready to be written.
+type item struct {
+	v      reflect.Value       // the record: a pointer to a struct, a struct or a map
+	p      *plan               // how to write it
+	erased map[string]struct{} // pii paths of erased fields; nil if none
+}
+
+// errStop ends a pass early without an error.
+var errStop = errors.New("stop")
+
+// each reads the records of r for the job's subject and calls fn with each,
+// numbered from 1. It revealed encrypted fields, marks erased ones, checks
+// the record type, and turns a source's error or panic into ErrSource.
+// limit > 0 stops after that many records.
+func (j *job) each(ctx context.Context, r *registration, limit int64, fn func(n int64, it *item) error) (n int64, err error) {
+	name := r.cat.Name
+	defer func() {
+		if v := recover(); v != nil {
+			// The panic value may hold personal data: only its type is kept.
+			err = fmt.Errorf("%w: category %s: panic (%T) after %d records", ErrSource, name, v, n)
+		}
+	}()
+	want := r.plan
+	var it item
+	ctx = context.WithValue(ctx, nowKey{}, j.now)
+	for rec, serr := range r.src.Records(ctx, j.req.Subject) {
+		if serr != nil {
+			return n, fmt.Errorf("%w: category %s after %d records: %w", ErrSource, name, n, serr)
+		}
+		if n&255 == 0 {
+			if err := ctx.Err(); err != nil {
+				return n, err
+			}
+		}
+		n++
+		if err := j.prepare(ctx, r, rec, &want, &it, n); err != nil {
+			return n, err
+		}
+		if err := fn(n, &it); err != nil {
+			if err == errStop {
+				return n, nil
+			}
+			return n, err
+		}
+		if limit > 0 && n >= limit {
+			return n, nil
+		}
+	}
+	return n, ctx.Err()
+}
+
+func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan, it *item, n int64) error {
+	name := r.cat.Name
+	var pre prepared
+	if r.builtin {
+		pre, _ = rec.(prepared)
+		rec = pre.v
+	}
+	v := reflect.ValueOf(rec)
+	if !v.IsValid() || v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("%w: category %s, record %d is nil", ErrRecordType, name, n)
+	}
+	if *want == nil {
+		p, err := j.e.plans.get(v.Type())
+		if err != nil {
+			return fmt.Errorf("category %s, record %d: %w", name, n, err)
+		}
+		*want = p
+	} else if v.Type() != (*want).typ {
+		return fmt.Errorf("%w: category %s, record %d is %s, earlier records are %s", ErrRecordType, name, n, v.Type(), (*want).typ)
+	}
+	p := *want
+	it.v, it.p, it.erased = v, p, nil
+	if p.st == nil {
+		if v.IsNil() {
+			return fmt.Errorf("%w: category %s, record %d is a nil map", ErrRecordType, name, n)
+		}
+		return nil
+	}
+	if r.builtin {
+		it.erased = pre.erased
+		return nil
+	}
+	rv := j.e.opts.Revealer
+	if !p.st.hasPII && (!p.st.hasDynamic || rv == nil) {
+		return nil
+	}
+	if rv == nil {
+		return fmt.Errorf("%w: category %s", ErrNoRevealer, name)
+	}
+	ptr := v
+	if !p.ptr {
+		ptr = reflect.New(v.Type())
+		ptr.Elem().Set(v)
+		it.v = ptr.Elem()
+	}
+	err := rv.Reveal(ctx, ptr.Interface())
+	if err == nil {
+		return nil
+	}
+	erased, bad := erasedPaths(err)
+	if bad != nil || len(erased) == 0 {
+		if bad == nil {
+			bad = err
+		}
+		return fmt.Errorf("%w: category %s, record %d: %w", ErrReveal, name, n, bad)
+	}
+	it.erased = erased
+	return nil
+}
+
+// erasedPaths collects the paths of the fields a Revealer reported as
+// erased. It returns the first failure that is not an erasure, if any.
+func erasedPaths(err error) (map[string]struct{}, error) {
+	set := map[string]struct{}{}
+	var bad error
+	var walk func(error)
+	walk = func(e error) {
+		if bad != nil {
+			return
+		}
+		if fe, ok := e.(*pii.FieldError); ok {
+			if errors.Is(fe.Err, pii.ErrErased) {
+				set[fe.Path] = struct{}{}
+			} else {
+				bad = fe
+			}
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, c := range u.Unwrap() {
+				walk(c)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		default:
+			bad = e
+		}
+	}
+	walk(err)
+	return set, bad
+}
