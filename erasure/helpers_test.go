@@ -169,3 +169,7 @@ func (f *fixture) submitVerified(t testing.TB, s personaldata.SubjectID, ids ...
 }
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+func consentGrant(s personaldata.SubjectID) consent.Change {
+	return consent.Change{Type: consent.EventGrant, Subject: s, Purpose: "newsletter", Method: consent.MethodForm, Actor: consent.ActorSubject}
+}
