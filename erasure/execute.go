@@ -167,12 +167,18 @@ func (s *Service) act(ctx context.Context, r *Request, st *Step) error {
 		}
 		return s.st.Suppression.Add(ctx, entries)
 	case StepConsent:
+		if s.o.Consent == nil {
+			return ErrNoConsent
+		}
 		return recordConsent(ctx, s.o.Consent, opErase, r.Subject, "")
 	case StepShred, StepShredLater:
 		return s.shredder.ForgetScopes(ctx, r.Subject, st.Scopes...)
 	case StepForgetSubject:
 		return s.shredder.ForgetSubject(ctx, r.Subject)
 	case StepNotify:
+		if s.o.Notifier == nil {
+			return errors.New("erasure: no Notifier configured")
+		}
 		return s.o.Notifier.Notify(ctx, st.Name, r.ID, r.Subject)
 	}
 	return fmt.Errorf("%w: unknown step kind %d", ErrInvalidRequest, st.Kind)

@@ -173,3 +173,7 @@ func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0,
 func consentGrant(s personaldata.SubjectID) consent.Change {
 	return consent.Change{Type: consent.EventGrant, Subject: s, Purpose: "newsletter", Method: consent.MethodForm, Actor: consent.ActorSubject}
 }
+
+func holdOn(s personaldata.SubjectID) retention.Hold {
+	return retention.Hold{Subject: s, Reason: "case 2033/17", PlacedBy: "legal-1"}
+}
