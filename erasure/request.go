@@ -32,7 +32,9 @@ func (k Kind) String() string { return enumString(kindNames[:], uint8(k), "Kind"
 func (k Kind) MarshalText() ([]byte, error) { return enumMarshal(kindNames[:], uint8(k), "kind") }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (k *Kind) UnmarshalText(b []byte) error { return enumUnmarshal(kindNames[:], (*uint8)(k), b, "kind") }
+func (k *Kind) UnmarshalText(b []byte) error {
+	return enumUnmarshal(kindNames[:], (*uint8)(k), b, "kind")
+}
 
 // State is where a request is in its lifecycle.
 //
@@ -173,7 +175,9 @@ var stepNames = [...]string{"", "suppress", "consent", "shred", "erase", "notify
 func (k StepKind) String() string { return enumString(stepNames[:], uint8(k), "StepKind") }
 
 // MarshalText implements encoding.TextMarshaler.
-func (k StepKind) MarshalText() ([]byte, error) { return enumMarshal(stepNames[:], uint8(k), "step kind") }
+func (k StepKind) MarshalText() ([]byte, error) {
+	return enumMarshal(stepNames[:], uint8(k), "step kind")
+}
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (k *StepKind) UnmarshalText(b []byte) error {
