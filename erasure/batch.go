@@ -78,9 +78,8 @@ func (s *Service) batchOne(ctx context.Context, id ulid.ULID, actor string) (*Re
 		}
 		return nil, nil
 	}
-	before := r.UpdatedAt
-	xerr := s.execute(ctx, &r, actor, false)
-	if r.UpdatedAt.Equal(before) {
+	changed, xerr := s.execute(ctx, &r, actor, false)
+	if !changed {
 		return nil, xerr // nothing ran
 	}
 	if err := s.save(ctx, &r, r.UpdatedAt); err != nil {

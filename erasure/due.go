@@ -106,7 +106,7 @@ func (s *Service) runDueRequest(ctx context.Context, id ulid.ULID, rep *DueRepor
 				continue
 			}
 		}
-		if err := s.contain(ctx, s.o.Timeout, func(ctx context.Context) error { return s.act(ctx, &r, st) }); err != nil {
+		if err := s.actSafely(ctx, &r, st); err != nil {
 			failed = append(failed, s.stepFailed(&r, st, err, now))
 			continue
 		}
@@ -151,7 +151,7 @@ func (s *Service) forgetIfLast(ctx context.Context, r *Request, now time.Time, d
 	}
 	st := &r.Steps[fi]
 	st.Due = now
-	if err := s.contain(ctx, s.o.Timeout, func(ctx context.Context) error { return s.act(ctx, r, st) }); err != nil {
+	if err := s.actSafely(ctx, r, st); err != nil {
 		*failed = append(*failed, s.stepFailed(r, st, err, now))
 		return
 	}

@@ -43,7 +43,7 @@ func (s *Service) Execute(ctx context.Context, id ulid.ULID, actor string) (Requ
 		return Request{}, nil, fmt.Errorf("%w: request %s is %s", ErrWrongKind, id, r.Kind)
 	}
 	if r.State != StateCompleted {
-		err = s.execute(ctx, &r, actor, true)
+		_, err = s.execute(ctx, &r, actor, true)
 	}
 	unlock()
 	if err != nil {
@@ -54,7 +54,13 @@ func (s *Service) Execute(ctx context.Context, id ulid.ULID, actor string) (Requ
 }
 
 // execute runs the pending steps of r; persist saves after each step.
-func (s *Service) execute(ctx context.Context, r *Request, actor string, persist bool) error {
+// changed reports whether r changed (and, without persist, needs saving).
+func (s *Service) execute(ctx context.Context, r *Request, actor string, persist bool) (changed bool, err error) {
+	err = s.executeSteps(ctx, r, actor, persist, &changed)
+	return changed, err
+}
+
+func (s *Service) executeSteps(ctx context.Context, r *Request, actor string, persist bool, changed *bool) error {
 	if r.State == StateReceived || r.State == StateRefused {
 		return fmt.Errorf("%w: request %s is %s; verify the identity first", ErrWrongState, r.ID, r.State)
 	}
@@ -68,6 +74,7 @@ func (s *Service) execute(ctx context.Context, r *Request, actor string, persist
 			return err
 		}
 		r.Steps = steps(p, len(r.Digests) > 0)
+		*changed = true
 		if r.State != StateInProgress {
 			if err := move(r, StateInProgress, now, actor, "", ""); err != nil {
 				return err
@@ -91,6 +98,7 @@ func (s *Service) execute(ctx context.Context, r *Request, actor string, persist
 			failed = append(failed, &StepError{RequestID: r.ID, Step: st.Kind, Name: stepName(st), Err: err})
 			break
 		}
+		*changed = true
 		if err := s.runStep(ctx, r, st, persist); err != nil {
 			failed = append(failed, &StepError{RequestID: r.ID, Step: st.Kind, Name: stepName(st), Err: err})
 			if errors.Is(err, ErrClockBackwards) {
@@ -108,6 +116,7 @@ func (s *Service) execute(ctx context.Context, r *Request, actor string, persist
 	if err := move(r, StateCompleted, now, actor, "", ""); err != nil {
 		return err
 	}
+	*changed = true
 	if persist {
 		return s.save(ctx, r, now)
 	}
@@ -132,7 +141,7 @@ func (s *Service) runStep(ctx context.Context, r *Request, st *Step, persist boo
 	if st.Kind == StepErase {
 		err = s.runEraser(ctx, r, st, persist)
 	} else {
-		err = s.contain(ctx, s.o.Timeout, func(ctx context.Context) error { return s.act(ctx, r, st) })
+		err = s.actSafely(ctx, r, st)
 	}
 	now := s.o.Now()
 	if now.Before(r.UpdatedAt) {
@@ -271,6 +280,24 @@ func (s *Service) contain(ctx context.Context, timeout time.Duration, fn func(co
 		}
 		return ctx.Err()
 	}
+}
+
+// actSafely runs a step other than an eraser's in this goroutine, with
+// the timeout on its context and a panic turned into an error. The
+// shredder, ledger and stores honour contexts; a Notifier is host code and
+// runs contained like an eraser.
+func (s *Service) actSafely(ctx context.Context, r *Request, st *Step) (err error) {
+	if st.Kind == StepNotify {
+		return s.contain(ctx, s.o.Timeout, func(ctx context.Context) error { return s.act(ctx, r, st) })
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.Timeout)
+	defer cancel()
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%w (%T)", ErrEraserPanicked, v)
+		}
+	}()
+	return s.act(ctx, r, st)
 }
 
 // capText keeps an error message short; it is stored on the request and

@@ -177,3 +177,7 @@ func consentGrant(s personaldata.SubjectID) consent.Change {
 func holdOn(s personaldata.SubjectID) retention.Hold {
 	return retention.Hold{Subject: s, Reason: "case 2033/17", PlacedBy: "legal-1"}
 }
+
+func eraseChange(s personaldata.SubjectID) consent.Change {
+	return consent.Change{Type: consent.EventErase, Subject: s, Method: consent.MethodAdministrator, Actor: consent.ActorAdministrator}
+}

@@ -19,6 +19,7 @@ type MemoryStore struct {
 	requests map[ulid.ULID]*Request
 	receipts []StoredReceipt
 	byID     map[ulid.ULID]int
+	byReq    map[ulid.ULID][]int
 	supp     map[string]SuppressionEntry
 }
 
@@ -125,7 +126,11 @@ func (s *MemoryStore) Append(ctx context.Context, r StoredReceipt) error {
 	if s.byID == nil {
 		s.byID = map[ulid.ULID]int{}
 	}
+	if s.byReq == nil {
+		s.byReq = map[ulid.ULID][]int{}
+	}
 	s.byID[r.ID] = len(s.receipts)
+	s.byReq[r.RequestID] = append(s.byReq[r.RequestID], len(s.receipts))
 	s.receipts = append(s.receipts, r)
 	return nil
 }
@@ -150,11 +155,9 @@ func (s *MemoryStore) ByRequest(ctx context.Context, id ulid.ULID) ([]StoredRece
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := []StoredReceipt{}
-	for _, r := range s.receipts {
-		if r.RequestID == id {
-			out = append(out, r)
-		}
+	out := make([]StoredReceipt, 0, len(s.byReq[id]))
+	for _, i := range s.byReq[id] {
+		out = append(out, s.receipts[i])
 	}
 	return out, nil
 }

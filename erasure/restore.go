@@ -57,7 +57,7 @@ func (s *Service) Reapply(ctx context.Context, since time.Time) (ReapplyReport, 
 					st.Cursor = ""
 					err = s.runEraser(ctx, r, &st, false)
 				} else {
-					err = s.contain(ctx, s.o.Timeout, func(ctx context.Context) error { return s.act(ctx, r, &st) })
+					err = s.actSafely(ctx, r, &st)
 				}
 				if err != nil {
 					failed = append(failed, &StepError{RequestID: r.ID, Step: st.Kind, Name: stepName(&st), Err: err})
