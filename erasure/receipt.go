@@ -124,8 +124,11 @@ func (s *Service) Receipts(ctx context.Context, id ulid.ULID) ([]Receipt, error)
 }
 
 // ensureReceipt issues the final receipt of a completed or refused request
-// unless it exists.
+// unless it exists. The check and the issue happen under the chain lock,
+// so concurrent calls in one process issue one receipt.
 func (s *Service) ensureReceipt(ctx context.Context, r *Request) (*Receipt, error) {
+	s.chainMu.Lock()
+	defer s.chainMu.Unlock()
 	have, err := s.st.Receipts.ByRequest(ctx, r.ID)
 	if err != nil {
 		return nil, fmt.Errorf("erasure: receipt of %s: %w", r.ID, err)
@@ -140,7 +143,7 @@ func (s *Service) ensureReceipt(ctx context.Context, r *Request) (*Receipt, erro
 		}
 	}
 	rc := s.receiptFor(r, false, nil)
-	if err := s.issue(ctx, rc); err != nil {
+	if _, err := s.issueLocked(ctx, rc, nil); err != nil {
 		return nil, err
 	}
 	return rc, nil
