@@ -149,7 +149,10 @@
 // A Service is safe for concurrent use. Work on one request is serialised
 // within a process; across processes sharing stores, [RequestStore.Update]
 // compares versions and [ReceiptStore.Append] sequence numbers, so a lost
-// race fails with [ErrConflict] (requests) or is retried (receipts).
+// race fails with [ErrConflict] (requests) or is retried (receipts). Within
+// a process a request gets one final receipt however many goroutines
+// execute it; two processes executing the same request at once may each
+// issue one (both verify and say the same).
 // [MemoryStore] is safe for concurrent use, and every store must be.
 // [Request], [Plan] and [Receipt] are plain values.
 package erasure

@@ -25,6 +25,10 @@ import (
 // the request stays in progress with the failures recorded on their steps,
 // and the error is an *ExecuteError listing them. Executing a completed
 // request only makes sure its receipt exists.
+//
+// If the request store fails after a step ran but before its outcome was
+// stored, the next Execute runs that step again (every step is
+// idempotent); what the lost run counted is not reported.
 func (s *Service) Execute(ctx context.Context, id ulid.ULID, actor string) (Request, *Receipt, error) {
 	if err := s.check(); err != nil {
 		return Request{}, nil, err

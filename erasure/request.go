@@ -129,7 +129,8 @@ type Request struct {
 	NextDue time.Time
 	// UpdatedAt is when the request was last changed.
 	UpdatedAt time.Time
-	// Version counts the stored changes; the store compares it on Update.
+	// Version counts the stored changes: Create stores version 1, and each
+	// Update carries the stored version plus one (see RequestStore.Update).
 	Version uint64
 }
 
