@@ -45,7 +45,8 @@ type EraseCall struct {
 
 // EraseResult is what one page did.
 type EraseResult struct {
-	Removed      int        // rows deleted or anonymised
+	Removed      int        // rows deleted
+	Anonymised   int        // rows kept with what identifies the subject removed
 	IndexEntries int        // blind-index entries deleted
 	Retained     []Retained // rows kept, and why
 	Next         string     // cursor of the next page; "" when done

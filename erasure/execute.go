@@ -225,6 +225,7 @@ func (s *Service) runEraser(ctx context.Context, r *Request, st *Step, persist b
 			return err
 		}
 		st.Removed += res.Removed
+		st.Anonymised += res.Anonymised
 		st.IndexEntries += res.IndexEntries
 		st.Retained = mergeRetained(st.Retained, res.Retained)
 		st.Cursor = res.Next

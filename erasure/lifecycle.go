@@ -244,7 +244,10 @@ func (s *Service) RefuseExcessive(ctx context.Context, id ulid.ULID, actor strin
 // Complete records that the host carried out an access, portability or
 // rectification request, and issues its receipt. For a restriction or
 // objection it first records the restrict or object events in the consent
-// ledger. An erasure is completed by Execute.
+// ledger. A rectification or restriction is told to every recipient
+// (Art. 19) before it is completed; a recipient that cannot be told fails
+// the call with an *ExecuteError and the request stays open. An erasure is
+// completed by Execute.
 func (s *Service) Complete(ctx context.Context, id ulid.ULID, actor string) (Request, *Receipt, error) {
 	if err := checkText("actor", actor, true); err != nil {
 		return Request{}, nil, err
@@ -276,8 +279,24 @@ func (s *Service) Complete(ctx context.Context, id ulid.ULID, actor string) (Req
 			}
 		}
 	}
+	var told []string
+	if pre.Kind == KindRectification || pre.Kind == KindRestriction {
+		for _, to := range s.o.Recipients {
+			err := s.contain(ctx, s.o.Timeout, func(ctx context.Context) error { return s.o.Notifier.Notify(ctx, to, id, pre.Subject) })
+			if err != nil {
+				return Request{}, nil, &ExecuteError{RequestID: id, Steps: []*StepError{{RequestID: id, Step: StepNotify, Name: to, Err: err}}}
+			}
+			told = append(told, to)
+		}
+	}
 	r, err := s.change(ctx, id, func(r *Request, now time.Time) error {
-		return move(r, StateCompleted, now, actor, "", "")
+		if err := move(r, StateCompleted, now, actor, "", ""); err != nil {
+			return err
+		}
+		for _, to := range told {
+			r.Steps = append(r.Steps, Step{Kind: StepNotify, State: StepDone, Name: to, Attempts: 1, DoneAt: now})
+		}
+		return nil
 	})
 	if err != nil {
 		return Request{}, nil, err

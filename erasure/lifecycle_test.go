@@ -215,3 +215,21 @@ func TestNewNilDependencies(t *testing.T) {
 	_, err = erasure.New(m.Stores(), shredder{}, keys, &erasure.Options{Recipients: []string{"mailer"}})
 	assert.Error(t, err)
 }
+
+func TestRectificationToldToRecipients(t *testing.T) {
+	t.Parallel()
+	n := &notifier{}
+	f := newFixture(t, func(o *erasure.Options) {
+		o.Recipients = []string{"accountant", "mail-provider"}
+		o.Notifier = n
+	})
+	r, err := f.svc.Submit(f.ctx, erasure.Submission{Subject: "s-1", Kind: erasure.KindRectification, Actor: "subject"})
+	require.NoError(t, err)
+	_, err = f.svc.VerifyIdentity(f.ctx, r.ID, "staff")
+	require.NoError(t, err)
+	r, rc, err := f.svc.Complete(f.ctx, r.ID, "staff")
+	require.NoError(t, err)
+	assert.Equal(t, erasure.StateCompleted, r.State)
+	assert.Equal(t, []string{"accountant", "mail-provider"}, n.told)
+	assert.Equal(t, []erasure.RecipientOutcome{{Name: "accountant", Notified: true}, {Name: "mail-provider", Notified: true}}, rc.Recipients)
+}

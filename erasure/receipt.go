@@ -69,6 +69,7 @@ type Erased struct {
 type SystemOutcome struct {
 	Name         string     `json:"name"`
 	Removed      int        `json:"removed"`
+	Anonymised   int        `json:"anonymised,omitempty"`
 	IndexEntries int        `json:"index_entries,omitempty"`
 	Retained     []Retained `json:"retained,omitempty"`
 	Attempts     int        `json:"attempts"`
@@ -188,7 +189,7 @@ func (s *Service) receiptFor(r *Request, supplement bool, done []int) *Receipt {
 		case st.Kind == StepSuppress:
 			rc.Erased.Suppressed = len(r.Digests)
 		case st.Kind == StepErase:
-			rc.Erased.Systems = append(rc.Erased.Systems, SystemOutcome{Name: st.Name, Removed: st.Removed, IndexEntries: st.IndexEntries, Retained: st.Retained, Attempts: st.Attempts, Failures: st.Failures})
+			rc.Erased.Systems = append(rc.Erased.Systems, SystemOutcome{Name: st.Name, Removed: st.Removed, Anonymised: st.Anonymised, IndexEntries: st.IndexEntries, Retained: st.Retained, Attempts: st.Attempts, Failures: st.Failures})
 		case st.Kind == StepNotify:
 			rc.Recipients = append(rc.Recipients, RecipientOutcome{Name: st.Name, Notified: true})
 		}

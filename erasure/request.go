@@ -228,9 +228,10 @@ type Step struct {
 	RuleID, Citation, Explanation string
 	// Cursor is where a paged eraser resumes.
 	Cursor string
-	// Removed and IndexEntries count rows deleted or anonymised and blind
-	// index entries removed; Retained lists what the system kept and why.
-	Removed, IndexEntries int
+	// Removed, Anonymised and IndexEntries count rows deleted, rows
+	// anonymised and blind-index entries deleted; Retained lists what the
+	// system kept and why.
+	Removed, Anonymised, IndexEntries int
 	Retained              []Retained
 	// Attempts counts tries; Failures keeps the first MaxFailures error
 	// messages (without personal data, capped in length).

@@ -100,7 +100,7 @@ func request(n int, subject personaldata.SubjectID) erasure.Request {
 		},
 		Steps: []erasure.Step{
 			{Kind: erasure.StepShred, State: erasure.StepDone, Scopes: []personaldata.Scope{"default"}, Attempts: 1, DoneAt: at},
-			{Kind: erasure.StepErase, State: erasure.StepFailed, Name: "crm", Cursor: "page-2", Removed: 3, IndexEntries: 1,
+			{Kind: erasure.StepErase, State: erasure.StepFailed, Name: "crm", Cursor: "page-2", Removed: 3, Anonymised: 4, IndexEntries: 1,
 				Retained: []erasure.Retained{{Count: 2, Reason: "dispute"}}, Attempts: 2, Failures: []string{"timeout"}},
 			{Kind: erasure.StepShredLater, State: erasure.StepScheduled, Scopes: []personaldata.Scope{"fiscal-2026"},
 				Due: at.AddDate(7, 0, 0), RuleID: "invoices", Citation: "AWR art. 52 lid 4", Explanation: "kept"},
