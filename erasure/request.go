@@ -232,7 +232,7 @@ type Step struct {
 	// anonymised and blind-index entries deleted; Retained lists what the
 	// system kept and why.
 	Removed, Anonymised, IndexEntries int
-	Retained              []Retained
+	Retained                          []Retained
 	// Attempts counts tries; Failures keeps the first MaxFailures error
 	// messages (without personal data, capped in length).
 	Attempts int
