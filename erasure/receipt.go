@@ -270,7 +270,8 @@ func Verify(token string, pub ed25519.PublicKey) (Receipt, error) {
 	if err := dec.Decode(&rc); err != nil || dec.More() {
 		return Receipt{}, fmt.Errorf("%w: payload does not decode", ErrInvalidReceipt)
 	}
-	if rc.Seq == 0 || (rc.Seq == 1) != (rc.Prev == "") || rc.SubjectRef == "" || rc.RequestID == (ulid.ULID{}) {
+	if rc.Seq == 0 || (rc.Seq == 1) != (rc.Prev == "") || rc.SubjectRef == "" || rc.RequestID == (ulid.ULID{}) ||
+		rc.Kind == 0 || !rc.Outcome.Final() {
 		return Receipt{}, fmt.Errorf("%w: missing fields", ErrInvalidReceipt)
 	}
 	rc.Token = token
