@@ -221,8 +221,14 @@ func TestExecuteBatch(t *testing.T) {
 	got, err := batch.svc.VerifyReceipts(batch.ctx)
 	require.NoError(t, err)
 	require.Equal(t, n, got)
-	// A batch stores each request once: a fraction of the store calls.
+	// A batch stores each request once: a fraction of the store calls;
+	// and asks each system once for all subjects.
 	require.Less(t, batch.store.calls.Load()*3, one.store.calls.Load(), "batch %d calls, one by one %d", batch.store.calls.Load(), one.store.calls.Load())
+	for i, tbl := range batch.systems {
+		require.Equal(t, 1, tbl.batchCalls, "system %d", i)
+		require.Zero(t, tbl.calls, "system %d", i)
+		require.Equal(t, n, one.systems[i].calls)
+	}
 	// Running the batch again changes nothing.
 	rep, err = batch.svc.ExecuteBatch(batch.ctx, batchIDs, "staff")
 	require.NoError(t, err)
@@ -231,3 +237,39 @@ func TestExecuteBatch(t *testing.T) {
 
 // benchBatchSize is the batch of BenchmarkExecuteBatch.
 var benchBatchSize = 10000
+
+func TestExecuteBatchFallsBackAndReportsFailures(t *testing.T) {
+	t.Parallel()
+	h := newPerfHost(t)
+	ids := h.requests(t, 5)
+	h.systems[0].failBatch = true // one system refuses bulk deletes: asked one by one
+	boom := &flaky{mode: "panic"}
+	boom.broken.Store(true)
+	svc, err := erasure.New(erasure.Stores{Requests: h.store, Receipts: h.store, Suppression: h.store}, shredder{h.prot},
+		erasure.Keys{Signing: signingKey, Hash: hashKey},
+		&erasure.Options{Now: h.clk.Now, Systems: []erasure.System{
+			{Name: "system-0", Eraser: h.systems[0]}, {Name: "system-1", Eraser: h.systems[1]}, {Name: "search", Eraser: boom}}})
+	require.NoError(t, err)
+	rep, err := svc.ExecuteBatch(h.ctx, ids, "staff")
+	require.ErrorIs(t, err, erasure.ErrEraserPanicked)
+	require.Equal(t, erasure.BatchReport{Failed: 5}, rep)
+	require.Equal(t, 5, h.systems[0].calls)
+	require.Equal(t, 1, h.systems[1].batchCalls)
+
+	boom.broken.Store(false)
+	rep, err = svc.ExecuteBatch(h.ctx, ids, "staff")
+	require.NoError(t, err)
+	require.Equal(t, erasure.BatchReport{Completed: 5}, rep)
+	require.Equal(t, 5, h.systems[0].calls, "systems done in the first run are not asked again")
+	rcs, err := svc.Receipts(h.ctx, ids[0])
+	require.NoError(t, err)
+	require.Len(t, rcs, 1)
+	var search erasure.SystemOutcome
+	for _, so := range rcs[0].Erased.Systems {
+		if so.Name == "search" {
+			search = so
+		}
+	}
+	require.Equal(t, 2, search.Attempts)
+	require.Len(t, search.Failures, 1)
+}

@@ -60,11 +60,14 @@ func (s *Service) Execute(ctx context.Context, id ulid.ULID, actor string) (Requ
 // execute runs the pending steps of r; persist saves after each step.
 // changed reports whether r changed (and, without persist, needs saving).
 func (s *Service) execute(ctx context.Context, r *Request, actor string, persist bool) (changed bool, err error) {
-	err = s.executeSteps(ctx, r, actor, persist, &changed)
+	err = s.executeSteps(ctx, r, actor, persist, &changed, nil, true)
 	return changed, err
 }
 
-func (s *Service) executeSteps(ctx context.Context, r *Request, actor string, persist bool, changed *bool) error {
+// executeSteps plans r if needed and runs its pending and failed steps
+// that sel selects (nil: all), in order. With finish, a request whose
+// every step is done or scheduled is completed.
+func (s *Service) executeSteps(ctx context.Context, r *Request, actor string, persist bool, changed *bool, sel func(*Step) bool, finish bool) error {
 	if r.State == StateReceived || r.State == StateRefused {
 		return fmt.Errorf("%w: request %s is %s; verify the identity first", ErrWrongState, r.ID, r.State)
 	}
@@ -95,7 +98,7 @@ func (s *Service) executeSteps(ctx context.Context, r *Request, actor string, pe
 	var failed []*StepError
 	for i := range r.Steps {
 		st := &r.Steps[i]
-		if st.State != StepPending && st.State != StepFailed {
+		if st.State != StepPending && st.State != StepFailed || sel != nil && !sel(st) {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -112,6 +115,14 @@ func (s *Service) executeSteps(ctx context.Context, r *Request, actor string, pe
 	}
 	if len(failed) > 0 {
 		return &ExecuteError{RequestID: r.ID, Steps: failed}
+	}
+	if !finish {
+		return nil
+	}
+	for _, st := range r.Steps {
+		if st.State != StepDone && st.State != StepScheduled {
+			return nil // failed in an earlier phase of a batch
+		}
 	}
 	now = s.o.Now()
 	if now.Before(r.UpdatedAt) {

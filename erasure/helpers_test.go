@@ -2,6 +2,7 @@ package erasure_test
 
 import (
 	"context"
+	"errors"
 	"crypto/ed25519"
 	"math/rand/v2"
 	"strconv"
@@ -50,6 +51,9 @@ type table struct {
 	rows    map[personaldata.SubjectID]int
 	indexes map[personaldata.SubjectID]int
 	calls   int
+
+	batchCalls int
+	failBatch  bool
 }
 
 func newTable() *table {
@@ -67,6 +71,25 @@ func (tb *table) count(s personaldata.SubjectID) int {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	return tb.rows[s] + tb.indexes[s]
+}
+
+// EraseBatch implements erasure.BatchEraser; it fails while failBatch is set.
+func (tb *table) EraseBatch(ctx context.Context, calls []erasure.EraseCall) ([]erasure.EraseResult, error) {
+	tb.mu.Lock()
+	tb.batchCalls++
+	fail := tb.failBatch
+	tb.mu.Unlock()
+	if fail {
+		return nil, errors.New("bulk delete refused")
+	}
+	out := make([]erasure.EraseResult, len(calls))
+	for i, c := range calls {
+		out[i], _ = tb.Erase(ctx, c)
+	}
+	tb.mu.Lock()
+	tb.calls -= len(calls)
+	tb.mu.Unlock()
+	return out, nil
 }
 
 func (tb *table) Erase(_ context.Context, c erasure.EraseCall) (erasure.EraseResult, error) {
