@@ -2,8 +2,8 @@ package erasure_test
 
 import (
 	"context"
-	"errors"
 	"crypto/ed25519"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"sync"
