@@ -128,8 +128,10 @@
 //
 // # Batches
 //
-// [Service.ExecuteBatch] executes many erasures, storing each request once
-// instead of once per step. See its documentation for the trade-off.
+// [Service.ExecuteBatch] executes many erasures phase by phase, storing
+// each request once instead of once per step and asking each host system
+// once per 500 subjects when its Eraser is also a [BatchEraser]. See its
+// documentation for the trade-off.
 //
 // # Errors
 //
