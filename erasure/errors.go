@@ -62,10 +62,12 @@ type StepError struct {
 	Err       error
 }
 
+// Error describes the failed step without personal data.
 func (e *StepError) Error() string {
 	return fmt.Sprintf("erasure: request %s: %s %s: %v", e.RequestID, e.Step, e.Name, e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *StepError) Unwrap() error { return e.Err }
 
 // ExecuteError lists the steps that failed when a request was executed. The
@@ -76,6 +78,7 @@ type ExecuteError struct {
 	Steps     []*StepError
 }
 
+// Error lists up to four failed steps.
 func (e *ExecuteError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "erasure: request %s: %d step(s) failed", e.RequestID, len(e.Steps))

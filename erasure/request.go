@@ -26,6 +26,7 @@ const (
 
 var kindNames = [...]string{"", "access", "rectification", "erasure", "restriction", "objection", "portability"}
 
+// String returns the kind's name, such as "erasure".
 func (k Kind) String() string { return enumString(kindNames[:], uint8(k), "Kind") }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -59,6 +60,7 @@ const (
 
 var stateNames = [...]string{"", "received", "identity-verified", "in-progress", "extended", "completed", "refused"}
 
+// String returns the state's name, such as "identity-verified".
 func (s State) String() string { return enumString(stateNames[:], uint8(s), "State") }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -173,6 +175,7 @@ const (
 
 var stepNames = [...]string{"", "suppress", "consent", "shred", "erase", "notify", "shred-later", "forget-subject"}
 
+// String returns the step kind's name, such as "shred".
 func (k StepKind) String() string { return enumString(stepNames[:], uint8(k), "StepKind") }
 
 // MarshalText implements encoding.TextMarshaler.
@@ -198,6 +201,7 @@ const (
 
 var stepStateNames = [...]string{"", "pending", "done", "failed", "scheduled"}
 
+// String returns the step state's name, such as "done".
 func (s StepState) String() string { return enumString(stepStateNames[:], uint8(s), "StepState") }
 
 // MarshalText implements encoding.TextMarshaler.
