@@ -141,7 +141,9 @@
 // and [ErrClosed], checked with errors.Is. [*ExecuteError] lists failed
 // steps as [*StepError] values. A clock that reads earlier than the last
 // change of a request or of the receipt chain is refused with
-// [ErrClockBackwards], recording nothing. No error, String method or
+// [ErrClockBackwards], recording nothing. Refuse, Complete and Execute
+// record the outcome before they issue its receipt; if issuing fails,
+// [Service.Receipt] issues it later (once). No error, String method or
 // receipt holds personal data: subjects appear by their ID (in errors) or
 // by a keyed hash (in receipts); host errors are stored capped in length,
 // and erasers must keep personal data out of them.

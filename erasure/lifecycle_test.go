@@ -233,3 +233,40 @@ func TestRectificationToldToRecipients(t *testing.T) {
 	assert.Equal(t, []string{"accountant", "mail-provider"}, n.told)
 	assert.Equal(t, []erasure.RecipientOutcome{{Name: "accountant", Notified: true}, {Name: "mail-provider", Notified: true}}, rc.Recipients)
 }
+
+func TestReceiptRetriedAfterClockBehindChain(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ctx := f.ctx
+	a, err := f.svc.Submit(ctx, erasure.Submission{Subject: "s-1", Kind: erasure.KindAccess, Actor: "subject"})
+	require.NoError(t, err)
+	b, err := f.svc.Submit(ctx, erasure.Submission{Subject: "s-2", Kind: erasure.KindAccess, Actor: "subject"})
+	require.NoError(t, err)
+	f.clk.Add(time.Hour)
+	_, _, err = f.svc.Refuse(ctx, a.ID, "staff", "identity not verified", "")
+	require.NoError(t, err)
+
+	// The clock falls behind the chain's head: the outcome is recorded, the
+	// receipt is not, and nothing is chained out of order.
+	f.clk.Add(-30 * time.Minute)
+	_, _, err = f.svc.Refuse(ctx, b.ID, "staff", "identity not verified", "")
+	require.ErrorIs(t, err, erasure.ErrClockBackwards)
+	_, err = f.svc.Receipt(ctx, b.ID)
+	require.ErrorIs(t, err, erasure.ErrClockBackwards)
+
+	f.clk.Add(time.Hour)
+	rc, err := f.svc.Receipt(ctx, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), rc.Seq)
+	again, err := f.svc.Receipt(ctx, b.ID)
+	require.NoError(t, err)
+	assert.Equal(t, rc.ID, again.ID)
+	n, err := f.svc.VerifyReceipts(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+
+	open, err := f.svc.Submit(ctx, erasure.Submission{Subject: "s-3", Kind: erasure.KindAccess, Actor: "subject"})
+	require.NoError(t, err)
+	_, err = f.svc.Receipt(ctx, open.ID)
+	assert.ErrorIs(t, err, erasure.ErrWrongState)
+}

@@ -124,6 +124,23 @@ func (s *Service) Receipts(ctx context.Context, id ulid.ULID) ([]Receipt, error)
 	return out, nil
 }
 
+// Receipt returns the final receipt of a completed or refused request,
+// issuing it if it is missing: Refuse, Complete and Execute record the
+// outcome before they issue the receipt, so if issuing failed (a store
+// error, a clock behind the chain) the request is final without one until
+// Receipt (or the same call) is made again. It fails with ErrWrongState for
+// an open request.
+func (s *Service) Receipt(ctx context.Context, id ulid.ULID) (*Receipt, error) {
+	r, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !r.State.Final() {
+		return nil, fmt.Errorf("%w: request %s is %s", ErrWrongState, id, r.State)
+	}
+	return s.ensureReceipt(ctx, &r)
+}
+
 // ensureReceipt issues the final receipt of a completed or refused request
 // unless it exists. The check and the issue happen under the chain lock,
 // so concurrent calls in one process issue one receipt.
