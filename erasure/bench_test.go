@@ -3,6 +3,7 @@ package erasure_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/personaldata/personaldata"
 	"github.com/personaldata/personaldata/erasure"
+	"github.com/personaldata/personaldata/pii"
 )
 
 // counting counts the calls that reach a MemoryStore.
@@ -85,7 +87,12 @@ func newPerfHost(tb testing.TB) *perfHost {
 		}, nil
 	})
 	h.fixture = newFixture(tb, nil)
-	var err error
+	// Without pii's key cache: today's Forget evicts by scanning the whole
+	// cache, which would make this benchmark measure that scan.
+	w, err := pii.NewLocalKeyWrapper("kek-1", make([]byte, 32))
+	require.NoError(tb, err)
+	h.prot, err = pii.New(h.keys, w, &pii.Options{Clock: h.clk.Now, IndexKey: hashKey, CacheSize: -1})
+	require.NoError(tb, err)
 	c := h.store
 	h.svc, err = erasure.New(erasure.Stores{Requests: c, Receipts: c, Suppression: c}, shredder{h.prot},
 		erasure.Keys{Signing: signingKey, Hash: hashKey},
@@ -176,6 +183,15 @@ func BenchmarkExecuteBatch(b *testing.B) {
 		one.store.calls.Store(0)
 		batch.store.calls.Store(0)
 		b.StartTimer()
+		// Batch first, then one by one: the later run meets the larger heap,
+		// so the comparison does not favour the batch.
+		t1 := time.Now()
+		rep, err := batch.svc.ExecuteBatch(ctx, batchIDs, "staff")
+		if err != nil || rep.Completed != n {
+			b.Fatal(rep, err)
+		}
+		batched := time.Since(t1)
+		runtime.GC()
 		t0 := time.Now()
 		for _, id := range oneIDs {
 			if _, _, err := one.svc.Execute(ctx, id, "staff"); err != nil {
@@ -183,15 +199,16 @@ func BenchmarkExecuteBatch(b *testing.B) {
 			}
 		}
 		single := time.Since(t0)
-		t1 := time.Now()
-		rep, err := batch.svc.ExecuteBatch(ctx, batchIDs, "staff")
-		if err != nil || rep.Completed != n {
-			b.Fatal(rep, err)
-		}
-		batched := time.Since(t1)
 		b.ReportMetric(float64(batched)/float64(single), "time-batch/one-by-one")
 		b.ReportMetric(float64(batch.store.calls.Load())/float64(one.store.calls.Load()), "calls-batch/one-by-one")
 		b.ReportMetric(float64(batched)/float64(n), "ns/subject-in-batch")
+		hostCalls := func(h *perfHost) (c int) {
+			for _, t := range h.systems {
+				c += t.calls + t.batchCalls
+			}
+			return c
+		}
+		b.ReportMetric(float64(hostCalls(batch))/float64(hostCalls(one)), "host-calls-batch/one-by-one")
 	}
 }
 
