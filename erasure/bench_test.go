@@ -87,14 +87,12 @@ func newPerfHost(tb testing.TB) *perfHost {
 		}, nil
 	})
 	h.fixture = newFixture(tb, nil)
-	// Without pii's key cache: today's Forget evicts by scanning the whole
-	// cache, which would make this benchmark measure that scan.
 	w, err := pii.NewLocalKeyWrapper("kek-1", make([]byte, 32))
 	require.NoError(tb, err)
-	h.prot, err = pii.New(h.keys, w, &pii.Options{Clock: h.clk.Now, IndexKey: hashKey, CacheSize: -1})
+	h.prot, err = pii.New(h.keys, w, &pii.Options{Clock: h.clk.Now, IndexKey: hashKey})
 	require.NoError(tb, err)
 	c := h.store
-	h.svc, err = erasure.New(erasure.Stores{Requests: c, Receipts: c, Suppression: c}, shredder{h.prot},
+	h.svc, err = erasure.New(erasure.Stores{Requests: c, Receipts: c, Suppression: c}, h.prot,
 		erasure.Keys{Signing: signingKey, Hash: hashKey},
 		&erasure.Options{Now: h.clk.Now, Systems: systems, Inventory: inventory, Retention: h.eval, Consent: h.ledger})
 	require.NoError(tb, err)
@@ -142,7 +140,7 @@ func BenchmarkPlanExecute(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if err := (shredder{base.prot}).ForgetScopes(ctx, subjects[i], personaldata.DefaultScope, "support"); err != nil {
+		if err := (base.prot).ForgetScopes(ctx, subjects[i], personaldata.DefaultScope, "support"); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := base.ledger.Record(ctx, eraseChange(subjects[i])); err != nil {
@@ -262,7 +260,7 @@ func TestExecuteBatchFallsBackAndReportsFailures(t *testing.T) {
 	h.systems[0].failBatch = true // one system refuses bulk deletes: asked one by one
 	boom := &flaky{mode: "panic"}
 	boom.broken.Store(true)
-	svc, err := erasure.New(erasure.Stores{Requests: h.store, Receipts: h.store, Suppression: h.store}, shredder{h.prot},
+	svc, err := erasure.New(erasure.Stores{Requests: h.store, Receipts: h.store, Suppression: h.store}, h.prot,
 		erasure.Keys{Signing: signingKey, Hash: hashKey},
 		&erasure.Options{Now: h.clk.Now, Systems: []erasure.System{
 			{Name: "system-0", Eraser: h.systems[0]}, {Name: "system-1", Eraser: h.systems[1]}, {Name: "search", Eraser: boom}}})

@@ -73,7 +73,7 @@ func TestStoreFailureMidway(t *testing.T) {
 
 	fs := &failingStore{MemoryStore: f.store}
 	fs.left.Store(3) // the plan, the consent step and the shred are stored
-	svc, err := erasure.New(erasure.Stores{Requests: fs, Receipts: f.store, Suppression: f.store}, shredder{f.prot},
+	svc, err := erasure.New(erasure.Stores{Requests: fs, Receipts: f.store, Suppression: f.store}, f.prot,
 		erasure.Keys{Signing: signingKey, Hash: hashKey},
 		&erasure.Options{Now: f.clk.Now, Systems: []erasure.System{{Name: "crm", Eraser: f.crm}},
 			Inventory: erasure.InventoryFunc(f.inventory), Consent: f.ledger})

@@ -51,7 +51,7 @@ func exampleService(now time.Time) (*erasure.Service, *pii.Protector) {
 		}, nil
 	})
 	store := erasure.NewMemoryStore()
-	svc, err := erasure.New(store.Stores(), shredder{protector},
+	svc, err := erasure.New(store.Stores(), protector,
 		erasure.Keys{Signing: ed25519.NewKeyFromSeed(make([]byte, 32)), Hash: make([]byte, 32)},
 		&erasure.Options{
 			Now: clock, Entropy: rand.NewChaCha8([32]byte{}), // crypto/rand when omitted

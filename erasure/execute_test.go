@@ -209,7 +209,7 @@ func TestRestoreGuard(t *testing.T) {
 	x := c2
 	require.NoError(t, restored.Reveal(ctx, &x), "before the guard, the restored key opens s-2's data")
 
-	svc2, err := erasure.New(f.store.Stores(), shredder{restored}, erasure.Keys{Signing: signingKey, Hash: hashKey},
+	svc2, err := erasure.New(f.store.Stores(), restored, erasure.Keys{Signing: signingKey, Hash: hashKey},
 		&erasure.Options{Now: f.clk.Now, Consent: f.ledger, Systems: []erasure.System{{Name: "crm", Eraser: f.crm}}})
 	require.NoError(t, err)
 	rep, err := svc2.Reapply(ctx, backupAt)

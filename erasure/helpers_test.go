@@ -167,7 +167,7 @@ func newFixture(t testing.TB, mod func(*erasure.Options)) *fixture {
 	if mod != nil {
 		mod(o)
 	}
-	f.svc, err = erasure.New(f.store.Stores(), shredder{f.prot}, erasure.Keys{Signing: signingKey, Hash: hashKey}, o)
+	f.svc, err = erasure.New(f.store.Stores(), f.prot, erasure.Keys{Signing: signingKey, Hash: hashKey}, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/personaldata/personaldata/erasure"
+	"github.com/personaldata/personaldata/pii"
 )
 
 func TestTransitions(t *testing.T) {
@@ -206,13 +207,13 @@ func TestNewNilDependencies(t *testing.T) {
 	t.Parallel()
 	m := erasure.NewMemoryStore()
 	keys := erasure.Keys{Signing: signingKey, Hash: hashKey}
-	_, err := erasure.New(erasure.Stores{Receipts: m, Suppression: m}, shredder{}, keys, nil)
+	_, err := erasure.New(erasure.Stores{Receipts: m, Suppression: m}, new(pii.Protector), keys, nil)
 	assert.EqualError(t, err, "erasure: New: nil RequestStore")
 	_, err = erasure.New(m.Stores(), nil, keys, nil)
 	assert.EqualError(t, err, "erasure: New: nil KeyShredder")
-	_, err = erasure.New(m.Stores(), shredder{}, erasure.Keys{Signing: signingKey}, nil)
+	_, err = erasure.New(m.Stores(), new(pii.Protector), erasure.Keys{Signing: signingKey}, nil)
 	assert.Error(t, err)
-	_, err = erasure.New(m.Stores(), shredder{}, keys, &erasure.Options{Recipients: []string{"mailer"}})
+	_, err = erasure.New(m.Stores(), new(pii.Protector), keys, &erasure.Options{Recipients: []string{"mailer"}})
 	assert.Error(t, err)
 }
 
