@@ -62,7 +62,7 @@ var idCounter atomic.Uint64
 
 // rec returns a record of subject at seq. Its Data is arbitrary: stores
 // treat it as opaque.
-func rec(subject personaldata.SubjectID, seq uint64, purpose consent.PurposeID) consent.Record {
+func rec(subject personaldata.SubjectID, seq uint64, purpose consent.PurposeID) consent.StoredEvent {
 	var id ulid.ULID
 	n := idCounter.Add(1)
 	for i := range 8 {
@@ -70,11 +70,11 @@ func rec(subject personaldata.SubjectID, seq uint64, purpose consent.PurposeID) 
 	}
 	data := fmt.Appendf(nil, "%s/%d/%s/%d", subject, seq, purpose, n)
 	h := sha256.Sum256(data)
-	return consent.Record{Subject: subject, Seq: seq, ID: id.String(), Purpose: purpose, Data: data, Hash: h[:]}
+	return consent.StoredEvent{Subject: subject, Seq: seq, ID: id.String(), Purpose: purpose, Data: data, Hash: h[:]}
 }
 
-func chain(subject personaldata.SubjectID, from, n int, purposes ...consent.PurposeID) []consent.Record {
-	var out []consent.Record
+func chain(subject personaldata.SubjectID, from, n int, purposes ...consent.PurposeID) []consent.StoredEvent {
+	var out []consent.StoredEvent
 	for i := range n {
 		p := consent.PurposeID("")
 		if len(purposes) > 0 {
@@ -85,14 +85,14 @@ func chain(subject personaldata.SubjectID, from, n int, purposes ...consent.Purp
 	return out
 }
 
-func events(t *testing.T, s consent.Store, subject personaldata.SubjectID) []consent.Record {
+func events(t *testing.T, s consent.Store, subject personaldata.SubjectID) []consent.StoredEvent {
 	t.Helper()
 	recs, err := s.Events(context.Background(), subject)
 	require.NoError(t, err)
 	return recs
 }
 
-func equalRecords(t *testing.T, want, got []consent.Record) {
+func equalRecords(t *testing.T, want, got []consent.StoredEvent) {
 	t.Helper()
 	require.Len(t, got, len(want))
 	for i := range want {
@@ -125,8 +125,8 @@ func testAppendAndRead(t *testing.T, s consent.Store) {
 	// Binary data survives byte for byte.
 	bin := rec("s3", 1, "x")
 	bin.Data = []byte{0, 0xff, 0, 1, '\'', '"', '\\', 0}
-	require.NoError(t, s.Append(ctx, "s3", 0, []consent.Record{bin}))
-	equalRecords(t, []consent.Record{bin}, events(t, s, "s3"))
+	require.NoError(t, s.Append(ctx, "s3", 0, []consent.StoredEvent{bin}))
+	equalRecords(t, []consent.StoredEvent{bin}, events(t, s, "s3"))
 }
 
 func testAppendEmpty(t *testing.T, s consent.Store) {
@@ -152,7 +152,7 @@ func testBadSequenceRejected(t *testing.T, s consent.Store) {
 	ctx := context.Background()
 	require.NoError(t, s.Append(ctx, "s", 0, chain("s", 1, 1)))
 	before := events(t, s, "s")
-	bad := [][]consent.Record{
+	bad := [][]consent.StoredEvent{
 		chain("s", 3, 1), // gap
 		append(chain("s", 2, 1), rec("s", 4, "")), // gap inside the batch
 		chain("other", 2, 1),                      // another subject
@@ -169,7 +169,7 @@ func testBadSequenceRejected(t *testing.T, s consent.Store) {
 func testResultsAreCopies(t *testing.T, s consent.Store) {
 	ctx := context.Background()
 	recs := chain("s", 1, 1, "p")
-	want := []consent.Record{recs[0]}
+	want := []consent.StoredEvent{recs[0]}
 	want[0].Data = bytes.Clone(recs[0].Data)
 	want[0].Hash = bytes.Clone(recs[0].Hash)
 	require.NoError(t, s.Append(ctx, "s", 0, recs))
@@ -246,7 +246,7 @@ func testConcurrentAppend(t *testing.T, s consent.Store) {
 			for k := 0; k < each; {
 				head := uint64(len(events(t, s, "hot")))
 				r := rec("hot", head+1, consent.PurposeID(fmt.Sprintf("p%d", w)))
-				err := s.Append(ctx, "hot", head, []consent.Record{r})
+				err := s.Append(ctx, "hot", head, []consent.StoredEvent{r})
 				switch {
 				case err == nil:
 					wins.Add(1)
