@@ -7,6 +7,7 @@ require (
 	github.com/oklog/ulid/v2 v2.1.2
 	github.com/stretchr/testify v1.11.1
 	golang.org/x/crypto v0.59.0
+	golang.org/x/mod v0.42.0
 )
 
 require (
