@@ -66,7 +66,7 @@ func (l *Ledger) Sync(ctx context.Context, subject personaldata.SubjectID) error
 	}
 	if cerr != nil {
 		if old == nil || old.broken != nil {
-			l.setState(subject, &subjectState{broken: cerr, anchor: known})
+			l.setState(subject, brokenState(cerr, known))
 		}
 		return cerr
 	}

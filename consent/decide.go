@@ -91,7 +91,7 @@ func (l *Ledger) Decide(ctx context.Context, subject personaldata.SubjectID, pur
 	}
 	d := Decision{Subject: subject, Purpose: purpose, At: at, Basis: p.Basis}
 	st := l.state(subject)
-	if st != nil && st.broken != nil {
+	if st != nil && st.isBroken {
 		return Decision{}, fmt.Errorf("consent: decide: %w", st.broken)
 	}
 	evaluate(&d, p, st, at.UnixNano())
@@ -132,7 +132,7 @@ func (l *Ledger) Filter(ctx context.Context, purpose PurposeID, subjects iter.Se
 				}
 			}
 			st := l.state(subject)
-			if st != nil && st.broken != nil {
+			if st != nil && st.isBroken {
 				if !yield(subject, fmt.Errorf("consent: filter: %w", st.broken)) {
 					return
 				}
@@ -150,7 +150,10 @@ func (l *Ledger) Filter(ctx context.Context, purpose PurposeID, subjects iter.Se
 func (d *Decision) rest(e *entry, r Reason, allowed bool) {
 	d.Allowed, d.Reason = allowed, r
 	if e != nil {
-		d.EventID, d.NoticeVersion = e.id, e.notice
+		d.EventID, d.NoticeVersion = e.id, ""
+		if e.notice != nil {
+			d.NoticeVersion = e.notice.Version
+		}
 	} else {
 		d.EventID, d.NoticeVersion = ulid.ULID{}, ""
 	}
@@ -176,7 +179,7 @@ func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
 	if st == nil {
 		st = &noEvents
 	}
-	if len(st.subj) > 0 {
+	if st.hasSubj {
 		for i := upto(st.subj, t) - 1; i >= 0; i-- {
 			if st.subj[i].typ == EventErase && p.Basis != personaldata.LegalObligation {
 				d.rest(&st.subj[i], ReasonErased, false)
@@ -329,7 +332,7 @@ func grantDecision(d *Decision, p *purposeInfo, e *entry, t int64) {
 	// The first notice version after the one the grant was given under that
 	// requires fresh consent for p ends it.
 	lapse := int64(0)
-	if i, _ := slices.BinarySearch(p.fresh, e.noticeEff+1); i < len(p.fresh) {
+	if i, _ := slices.BinarySearch(p.fresh, e.noticeEff()+1); i < len(p.fresh) {
 		lapse = p.fresh[i]
 		if t >= lapse {
 			d.rest(e, ReasonFreshConsentRequired, false)

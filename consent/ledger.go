@@ -136,13 +136,13 @@ func New(ctx context.Context, store Store, opts *Options) (*Ledger, error) {
 			return nil, err
 		}
 		if cerr != nil {
-			st = &subjectState{broken: cerr, anchor: known}
+			st = brokenState(cerr, known)
 		}
 		l.setState(subject, st)
 	}
 	for subject, a := range anchors {
-		l.setState(subject, &subjectState{anchor: &a, broken: &ChainError{Subject: subject, Problem: ChainTruncated, Err: ErrTampered,
-			Detail: fmt.Sprintf("the store has no events, the checkpoint holds %d", a.seq)}})
+		l.setState(subject, brokenState(&ChainError{Subject: subject, Problem: ChainTruncated, Err: ErrTampered,
+			Detail: fmt.Sprintf("the store has no events, the checkpoint holds %d", a.seq)}, &a))
 	}
 	return l, nil
 }
