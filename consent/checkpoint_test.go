@@ -22,7 +22,7 @@ import (
 
 var checkpointKey = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{42}, 32))
 
-func checkpointLedger(t *testing.T, st consent.Store, checkpoint []byte) (*consent.Ledger, error) {
+func checkpointLedger(t testing.TB, st consent.Store, checkpoint []byte) (*consent.Ledger, error) {
 	t.Helper()
 	clk := &testClock{t: startAt}
 	return consent.New(context.Background(), st, &consent.Options{Clock: clk.Now, Entropy: rand.NewChaCha8([32]byte{9}),

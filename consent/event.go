@@ -34,7 +34,7 @@ const (
 	// decisions answer not allowed ([ReasonErased]) for every purpose but
 	// those on legal obligation, and the ledger accepts no more events for
 	// the subject. It does not shred keys: the host forgets the subject in
-	// its [Sealer] (pii.Protector.Forget) as part of the same erasure.
+	// its [Sealer] (pii.Protector.ForgetSubject) as part of the same erasure.
 	EventErase
 	// EventExpire records that a consent lapsed. Grants with an expiry
 	// lapse without it; recording it makes the end explicit in the history.
