@@ -83,26 +83,6 @@ func populate(tb testing.TB, n, events int, purposes []consent.PurposeID) benchL
 	return benchLedger{l: l, subjects: subjects}
 }
 
-// mapLookupNs measures a plain map lookup with the same keys, the baseline.
-func mapLookupNs(subjects []personaldata.SubjectID, keys []int) float64 {
-	m := make(map[personaldata.SubjectID]bool, len(subjects))
-	for i, s := range subjects {
-		m[s] = i%2 == 0
-	}
-	// testing.Benchmark cannot run inside a benchmark, so time it by hand.
-	const rounds = 5_000_000
-	n := 0
-	start := time.Now()
-	for i := range rounds {
-		if m[subjects[keys[i&(len(keys)-1)]]] {
-			n++
-		}
-	}
-	el := time.Since(start)
-	sink += n
-	return float64(el.Nanoseconds()) / rounds
-}
-
 var sink int
 
 // BenchmarkDecide decides on a ledger of 100,000 subjects x 5 purposes x 4
