@@ -264,8 +264,10 @@ func (l *Ledger) VerifyConsistency(ctx context.Context, older, newer *Checkpoint
 	if l.closed.Load() {
 		return ErrClosed
 	}
-	if older.Origin != newer.Origin || older.note == nil || newer.note == nil {
-		return fmt.Errorf("consent: verify consistency: %w: checkpoints of different origins", ErrBadCheckpoint)
+	for _, c := range []*Checkpoint{older, newer} {
+		if err := l.checkSigned(c); err != nil {
+			return fmt.Errorf("consent: verify consistency: %w", err)
+		}
 	}
 	j := 0
 	for _, o := range older.Leaves {
@@ -291,6 +293,22 @@ func (l *Ledger) VerifyConsistency(ctx context.Context, older, newer *Checkpoint
 		if _, cerr := l.verifyChain(o.Subject, recs[:n.Length], &head{seq: n.Length, hash: n.Head}); cerr != nil {
 			return cerr
 		}
+	}
+	return nil
+}
+
+// checkSigned reports whether c is signed by this ledger's checkpoint key
+// and its note commits to its leaves.
+func (l *Ledger) checkSigned(c *Checkpoint) error {
+	if l.opts.CheckpointKey == nil {
+		return fmt.Errorf("%w: no checkpoint key", ErrBadCheckpoint)
+	}
+	body, err := openNote(c.note, l.opts.CheckpointName, l.opts.CheckpointKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrBadCheckpoint, err)
+	}
+	if c.Origin != l.opts.CheckpointName || !bytes.Equal(body, c.body()) || treeHash(c.hashes()) != c.Root {
+		return fmt.Errorf("%w: the note does not match the leaves", ErrBadCheckpoint)
 	}
 	return nil
 }

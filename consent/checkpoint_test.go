@@ -228,6 +228,10 @@ func TestCheckpointConsistency(t *testing.T) {
 	require.NoError(t, l.VerifyConsistency(ctx, older, newer))
 	require.NoError(t, l.VerifyConsistency(ctx, older, older))
 	require.ErrorIs(t, l.VerifyConsistency(ctx, newer, older), consent.ErrTampered, "c and a's tail are not in the older one")
+	forged := *newer
+	forged.Leaves = forged.Leaves[:1]
+	require.ErrorIs(t, l.VerifyConsistency(ctx, older, &forged), consent.ErrBadCheckpoint)
+	require.ErrorIs(t, l.VerifyConsistency(ctx, older, &consent.Checkpoint{}), consent.ErrBadCheckpoint)
 
 	// A rewritten history between the two does not prove consistent.
 	st.set(func(r []consent.StoredEvent) []consent.StoredEvent {

@@ -104,8 +104,8 @@ func (l *Ledger) Decide(ctx context.Context, subject personaldata.SubjectID, pur
 // unknown purpose, a time out of range, a closed ledger, a done ctx or a
 // subject whose chain is broken is yielded as an error; iteration stops
 // after an error of the first four kinds, and goes on after a broken
-// subject. Filter reads only the in-memory index. [Ledger.Subjects] lists
-// the subjects with events of a purpose.
+// subject. Filter reads only the in-memory index. To filter only the
+// subjects with events of a purpose, range over [Store.Subjects].
 func (l *Ledger) Filter(ctx context.Context, purpose PurposeID, subjects iter.Seq[personaldata.SubjectID], at time.Time) iter.Seq2[personaldata.SubjectID, error] {
 	return func(yield func(personaldata.SubjectID, error) bool) {
 		if l.closed.Load() {
