@@ -76,7 +76,7 @@ type Options struct {
 // back-off with full jitter), then reloads and validates the subject again.
 // After Attempts retries the conflict is returned. Zero fields mean the
 // defaults: 16 attempts, Base 1ms, Max 100ms, so that a losing writer waits
-// at most about 1.2s in all. Negative Attempts means no retry. The jitter
+// at most about 1s in all. Negative Attempts means no retry. The jitter
 // needs no secrecy and comes from math/rand/v2.
 type Retry struct {
 	Attempts int
