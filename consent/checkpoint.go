@@ -73,8 +73,8 @@ func (l *Ledger) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 		}
 		sh := &l.shards[i]
 		sh.mu.RLock()
-		for subject, st := range sh.states {
-			if h := st.known(); h != nil && h.seq > 0 {
+		for subject, hs := range sh.states {
+			if h := hs.full.known(); h != nil && h.seq > 0 {
 				leaves = append(leaves, CheckpointLeaf{Subject: subject, Length: h.seq, Head: h.hash})
 			}
 		}

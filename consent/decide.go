@@ -57,10 +57,10 @@ type Decision struct {
 	Until time.Time
 }
 
-// restrictedAt reports whether the last restriction event in list at or
-// before t restricts.
-func restrictedAt(list []entry, t int64) (bool, *entry) {
-	for i := upto(list, t) - 1; i >= 0; i-- {
+// restrictedIn reports whether the last restriction event in list
+// restricts.
+func restrictedIn(list []entry) (bool, *entry) {
+	for i := len(list) - 1; i >= 0; i-- {
 		switch list[i].typ {
 		case EventRestrict:
 			return true, &list[i]
@@ -90,11 +90,11 @@ func (l *Ledger) Decide(ctx context.Context, subject personaldata.SubjectID, pur
 		return Decision{}, fmt.Errorf("consent: decide: %w: %s", ErrTimeRange, at.Format(time.RFC3339))
 	}
 	d := Decision{Subject: subject, Purpose: purpose, At: at, Basis: p.Basis}
-	st := l.state(subject)
-	if st != nil && st.isBroken {
-		return Decision{}, fmt.Errorf("consent: decide: %w", st.broken)
+	h := l.hot(subject)
+	if h.isBroken {
+		return Decision{}, fmt.Errorf("consent: decide: %w", h.full.broken)
 	}
-	evaluate(&d, p, st, at.UnixNano())
+	evaluate(&d, p, &h, at.UnixNano())
 	return d, nil
 }
 
@@ -131,15 +131,15 @@ func (l *Ledger) Filter(ctx context.Context, purpose PurposeID, subjects iter.Se
 					return
 				}
 			}
-			st := l.state(subject)
-			if st != nil && st.isBroken {
-				if !yield(subject, fmt.Errorf("consent: filter: %w", st.broken)) {
+			h := l.hot(subject)
+			if h.isBroken {
+				if !yield(subject, fmt.Errorf("consent: filter: %w", h.full.broken)) {
 					return
 				}
 				continue
 			}
 			d.Allowed = false
-			evaluate(&d, p, st, t)
+			evaluate(&d, p, &h, t)
 			if d.Allowed && !yield(subject, nil) {
 				return
 			}
@@ -170,37 +170,39 @@ func scanTimelines(st *subjectState, p *purposeInfo) []entry {
 	return nil
 }
 
-// evaluate fills d for purpose p and state st at t.
-func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
+// evaluate fills d for purpose p and the subject h at t; h is zero for a
+// subject without events.
+func evaluate(d *Decision, p *purposeInfo, h *hot, t int64) {
 	if t < p.since {
 		d.rest(nil, ReasonBeforePurpose, false)
 		return
 	}
-	if st == nil {
-		st = &noEvents
-	}
-	if st.hasSubj {
+	if h.hasSubj {
+		st := h.full
 		for i := upto(st.subj, t) - 1; i >= 0; i-- {
 			if st.subj[i].typ == EventErase && p.Basis != personaldata.LegalObligation {
 				d.rest(&st.subj[i], ReasonErased, false)
 				return
 			}
 		}
-		if r, e := restrictedAt(st.subj, t); r {
+		if r, e := restrictedIn(st.subj[:upto(st.subj, t)]); r {
 			d.rest(e, ReasonRestricted, false)
 			return
 		}
 	}
 	var list []entry
-	if st.spansOK && p.idx >= 0 && p.idx < posLen {
-		sp := st.spans[p.idx]
-		list = st.all[sp[0] : sp[0]+sp[1]]
-	} else {
-		list = scanTimelines(st, p)
+	if h.spansOK && p.idx >= 0 && p.idx < posLen {
+		sp := h.spans[p.idx]
+		list = h.all[sp[0] : sp[0]+sp[1]]
+	} else if h.full != nil {
+		list = scanTimelines(h.full, p)
 	}
-	if r, e := restrictedAt(list, t); r {
-		d.rest(e, ReasonRestricted, false)
-		return
+	n := upto(list, t)
+	if h.restricts {
+		if r, e := restrictedIn(list[:n]); r {
+			d.rest(e, ReasonRestricted, false)
+			return
+		}
 	}
 	switch p.Basis {
 	case personaldata.Contract:
@@ -213,7 +215,6 @@ func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
 		d.rest(nil, ReasonVitalInterests, true)
 		return
 	}
-	n := upto(list, t)
 	// Find the last choice that counts, walking back from t.
 	var skipped *entry
 	var skipReason Reason
@@ -271,9 +272,6 @@ func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
 		d.rest(nil, liReason(p), true)
 	}
 }
-
-// noEvents is the state of a subject without events.
-var noEvents subjectState
 
 // inRange reports whether a decision may be asked about t: the range of
 // event times, the zero time excluded.

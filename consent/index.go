@@ -39,20 +39,21 @@ type timeline struct {
 // subjectState is the immutable materialised state of one subject; writers
 // replace it (copy on write).
 type subjectState struct {
-	// The fields a decision reads fill the first 64 bytes, and the entries
-	// of a small subject follow them in the same allocation (see compact),
-	// so that a decision touches few cache lines: on a large ledger each
-	// one is a trip to main memory.
+	// The fields a decision reads are copied into the index map's slot
+	// (see hot), and the entries of a small subject follow the state in
+	// the same allocation (see compact), so that a decision touches few
+	// cache lines: on a large ledger each one is a trip to main memory.
 	all []entry // every entry, the backing of subj and the timelines
 	// spans[i] locates, in all, the timeline of the purpose registered
 	// with index i: offset and length. Valid when spansOK; purposes
 	// registered later (or larger subjects) are found by scanning purposes.
-	spans    [posLen][2]uint8
-	spansOK  bool
-	hasSubj  bool // len(subj) > 0
-	isBroken bool // broken != nil
-	erased   bool
-	unreg    bool // some timeline has idx -1
+	spans     [posLen][2]uint8
+	spansOK   bool
+	hasSubj   bool // len(subj) > 0
+	restricts bool // a purpose's timeline holds a restriction or its lifting
+	isBroken  bool // broken != nil
+	erased    bool
+	unreg     bool // some timeline has idx -1
 
 	subj     []entry     // restrictions without purpose and erasure
 	broken   *ChainError // the chain as stored is broken here
@@ -68,7 +69,25 @@ func brokenState(cerr *ChainError, anchor *head) *subjectState {
 }
 
 // posLen bounds the registry indexes subjectState.spans covers.
-const posLen = 16
+const posLen = 12
+
+// hot is what a decision reads of a subject, 64 bytes kept in the slot of
+// the index map itself: a decision finds it where it found the key, and
+// chases no pointer before the entries. full is the whole state.
+type hot struct {
+	all       []entry
+	spans     [posLen][2]uint8
+	full      *subjectState
+	spansOK   bool
+	hasSubj   bool
+	isBroken  bool
+	restricts bool // some timeline of a purpose holds a restriction or its lifting
+}
+
+func (st *subjectState) hot() hot {
+	return hot{all: st.all, spans: st.spans, full: st, spansOK: st.spansOK, hasSubj: st.hasSubj,
+		isBroken: st.isBroken, restricts: st.restricts}
+}
 
 func insertEntry(list []entry, e entry) []entry {
 	i := len(list)
@@ -179,6 +198,14 @@ func (st *subjectState) compact() *subjectState {
 		out.subj = grab(out.subj)
 	}
 	out.hasSubj = len(out.subj) > 0
+	out.restricts = false
+	for _, tl := range out.purposes {
+		for _, e := range tl.entries {
+			if e.typ == EventRestrict || e.typ == EventLiftRestriction {
+				out.restricts = true
+			}
+		}
+	}
 	out.all = backing
 	return out
 }

@@ -98,7 +98,7 @@ func New(ctx context.Context, store Store, opts *Options) (*Ledger, error) {
 		return nil, errors.New("consent: New: checkpoint key is not an Ed25519 private key")
 	}
 	for i := range l.shards {
-		l.shards[i].states = make(map[personaldata.SubjectID]*subjectState)
+		l.shards[i].states = make(map[personaldata.SubjectID]hot)
 		l.shards[i].slots = make(map[personaldata.SubjectID]*slot)
 	}
 	l.reg.Store(&registry{purposes: map[PurposeID]*purposeInfo{}, byVer: map[string]*Notice{}})
@@ -191,7 +191,7 @@ const shardCount = 256
 // replaces the state under the write lock. States are immutable.
 type shard struct {
 	mu     sync.RWMutex
-	states map[personaldata.SubjectID]*subjectState
+	states map[personaldata.SubjectID]hot
 	slots  map[personaldata.SubjectID]*slot
 }
 
@@ -225,14 +225,23 @@ func (l *Ledger) slot(subject personaldata.SubjectID) *slot {
 func (l *Ledger) state(subject personaldata.SubjectID) *subjectState {
 	sh := l.shard(subject)
 	sh.mu.RLock()
-	st := sh.states[subject]
+	h := sh.states[subject]
 	sh.mu.RUnlock()
-	return st
+	return h.full
+}
+
+// hot returns what a decision reads of subject; zero if it has no state.
+func (l *Ledger) hot(subject personaldata.SubjectID) hot {
+	sh := l.shard(subject)
+	sh.mu.RLock()
+	h := sh.states[subject]
+	sh.mu.RUnlock()
+	return h
 }
 
 func (l *Ledger) setState(subject personaldata.SubjectID, st *subjectState) {
 	sh := l.shard(subject)
 	sh.mu.Lock()
-	sh.states[subject] = st
+	sh.states[subject] = st.hot()
 	sh.mu.Unlock()
 }
