@@ -19,10 +19,10 @@ import (
 type tamperStore struct {
 	consent.Store
 	mu     sync.Mutex
-	mutate func([]consent.Record) []consent.Record
+	mutate func([]consent.StoredEvent) []consent.StoredEvent
 }
 
-func (s *tamperStore) Events(ctx context.Context, subject personaldata.SubjectID) ([]consent.Record, error) {
+func (s *tamperStore) Events(ctx context.Context, subject personaldata.SubjectID) ([]consent.StoredEvent, error) {
 	recs, err := s.Store.Events(ctx, subject)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -32,7 +32,7 @@ func (s *tamperStore) Events(ctx context.Context, subject personaldata.SubjectID
 	return recs, err
 }
 
-func (s *tamperStore) set(m func([]consent.Record) []consent.Record) {
+func (s *tamperStore) set(m func([]consent.StoredEvent) []consent.StoredEvent) {
 	s.mu.Lock()
 	s.mutate = m
 	s.mu.Unlock()
@@ -40,7 +40,7 @@ func (s *tamperStore) set(m func([]consent.Record) []consent.Record) {
 
 // rehash recomputes a row's hash the way an attacker who read the package
 // docs would (no chain key).
-func rehash(r *consent.Record) {
+func rehash(r *consent.StoredEvent) {
 	h := sha256.New()
 	h.Write([]byte("personaldata/consent/v1\x00"))
 	h.Write(r.Data)
@@ -51,26 +51,26 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
-		mutate  func([]consent.Record) []consent.Record
+		mutate  func([]consent.StoredEvent) []consent.StoredEvent
 		index   int
 		problem consent.ChainProblem
 	}{
-		{"edited byte", func(r []consent.Record) []consent.Record { r[1].Data[20] ^= 1; return r }, 1, consent.ChainEdited},
-		{"edited and rehashed", func(r []consent.Record) []consent.Record {
+		{"edited byte", func(r []consent.StoredEvent) []consent.StoredEvent { r[1].Data[20] ^= 1; return r }, 1, consent.ChainEdited},
+		{"edited and rehashed", func(r []consent.StoredEvent) []consent.StoredEvent {
 			r[1].Data[len(r[1].Data)-40] ^= 1 // the method byte area, still decodable or not: either is caught
 			rehash(&r[1])
 			return r
 		}, 2, ""}, // shows where the next event no longer links to it
-		{"truncated row", func(r []consent.Record) []consent.Record { r[2].Data = r[2].Data[:10]; return r }, 2, consent.ChainEdited},
-		{"hash replaced", func(r []consent.Record) []consent.Record { r[0].Hash = make([]byte, 32); return r }, 0, consent.ChainEdited},
-		{"deleted in the middle", func(r []consent.Record) []consent.Record { return append(r[:1:1], r[2:]...) }, 1, consent.ChainMissing},
-		{"deleted at the end", func(r []consent.Record) []consent.Record { return r[:3] }, 3, consent.ChainMissing},
-		{"reordered", func(r []consent.Record) []consent.Record { r[1], r[2] = r[2], r[1]; return r }, 1, consent.ChainReordered},
-		{"duplicated", func(r []consent.Record) []consent.Record {
-			return append(r[:2:2], append([]consent.Record{r[1]}, r[2:]...)...)
+		{"truncated row", func(r []consent.StoredEvent) []consent.StoredEvent { r[2].Data = r[2].Data[:10]; return r }, 2, consent.ChainEdited},
+		{"hash replaced", func(r []consent.StoredEvent) []consent.StoredEvent { r[0].Hash = make([]byte, 32); return r }, 0, consent.ChainEdited},
+		{"deleted in the middle", func(r []consent.StoredEvent) []consent.StoredEvent { return append(r[:1:1], r[2:]...) }, 1, consent.ChainMissing},
+		{"deleted at the end", func(r []consent.StoredEvent) []consent.StoredEvent { return r[:3] }, 3, consent.ChainTruncated},
+		{"reordered", func(r []consent.StoredEvent) []consent.StoredEvent { r[1], r[2] = r[2], r[1]; return r }, 1, consent.ChainReordered},
+		{"duplicated", func(r []consent.StoredEvent) []consent.StoredEvent {
+			return append(r[:2:2], append([]consent.StoredEvent{r[1]}, r[2:]...)...)
 		}, 2, consent.ChainInserted},
-		{"column edited", func(r []consent.Record) []consent.Record { r[1].Purpose = "testimonials"; return r }, 1, consent.ChainMismatched},
-		{"forged last event", func(r []consent.Record) []consent.Record {
+		{"column edited", func(r []consent.StoredEvent) []consent.StoredEvent { r[1].Purpose = "testimonials"; return r }, 1, consent.ChainMismatched},
+		{"forged last event", func(r []consent.StoredEvent) []consent.StoredEvent {
 			forged := r[3]
 			forged.Data = append([]byte(nil), r[3].Data...)
 			forged.Data[len(forged.Data)-1] ^= 1 // previous hash
@@ -156,7 +156,7 @@ func TestChainKey(t *testing.T) {
 	require.NoError(t, l.Verify(ctx, "s"))
 
 	// Unkeyed hashes do not verify under a key...
-	st.set(func(r []consent.Record) []consent.Record { rehash(&r[0]); return r })
+	st.set(func(r []consent.StoredEvent) []consent.StoredEvent { rehash(&r[0]); return r })
 	l2, err := consent.New(ctx, st, opts)
 	require.NoError(t, err)
 	require.ErrorIs(t, l2.Verify(ctx, "s"), consent.ErrTampered)

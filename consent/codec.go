@@ -254,23 +254,8 @@ func (e *Event) check() error {
 	return nil
 }
 
-// A Record is an event as a [Store] keeps it: a plain row of strings,
-// integers and bytes. Data is the event's canonical encoding and Hash its
-// chain hash; Subject, Seq, ID and Purpose repeat fields of Data so a store
-// can index them. A store keeps records as given and returns them
-// byte for byte; the ledger checks that the columns match Data. A Record
-// is a plain value, safe to share once built.
-type Record struct {
-	Subject personaldata.SubjectID
-	Seq     uint64    // 1-based position in the subject's chain
-	ID      string    // the event's ULID, 26 characters
-	Purpose PurposeID // empty for events that concern every purpose
-	Data    []byte
-	Hash    []byte // 32 bytes
-}
-
-func (e *Event) record() Record {
-	return Record{
+func (e *Event) record() StoredEvent {
+	return StoredEvent{
 		Subject: e.Subject, Seq: e.Seq, ID: e.ID.String(), Purpose: e.Purpose,
 		Data: encodeEvent(e), Hash: bytes.Clone(e.Hash[:]),
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Reason is the machine-readable ground of a [Decision].
@@ -34,7 +35,6 @@ const (
 	ReasonPublicTask           Reason = "public-task"            // public task basis, no objection
 	ReasonLegitimateInterests  Reason = "legitimate-interests"   // legitimate interests basis, no objection
 	ReasonNotGranted           Reason = "not-granted"            // opt-in purpose on another basis, no grant
-	ReasonUnknownSubject       Reason = "unknown-subject"        // the ledger has no events of the subject
 	ReasonBeforePurpose        Reason = "before-purpose"         // the purpose did not exist yet
 )
 
@@ -57,180 +57,10 @@ type Decision struct {
 	Until time.Time
 }
 
-// entry is an event in the decision index.
-type entry struct {
-	eff       int64
-	expires   int64 // 0: never
-	noticeEff int64 // effective time of the notice shown, or eff
-	seq       uint64
-	id        ulid.ULID
-	notice    string
-	typ       EventType
-	method    Method
-	actor     Actor
-	minor     bool
-}
-
-type timeline struct {
-	idx     int // purposeInfo.idx, -1 for a purpose not registered when loaded
-	purpose PurposeID
-	entries []entry // sorted by (eff, seq)
-}
-
-// subjectState is the immutable materialised state of one subject; writers
-// replace it (copy on write).
-type subjectState struct {
-	// The fields a decision reads come first and the entries of a small
-	// subject follow them in the same allocation (see compact), so that a
-	// decision touches few cache lines: on a large ledger each one is a
-	// trip to main memory.
-	seq uint64
-	// spans[i] locates, in all, the timeline of the purpose registered
-	// with index i: offset and length. Valid when spansOK; purposes
-	// registered later (or larger subjects) are found by scanning purposes.
-	spans   [posLen][2]uint8
-	spansOK bool
-	erased  bool
-	unreg   bool // some timeline has idx -1
-	broken  *ChainError
-	all     []entry // every entry, the backing of subj and the timelines
-	subj    []entry // restrictions without purpose and erasure
-	head    [32]byte
-
-	purposes []timeline
-}
-
-// posLen bounds the registry indexes subjectState.spans covers.
-const posLen = 16
-
-func insertEntry(list []entry, e entry) []entry {
-	i := len(list)
-	for i > 0 && list[i-1].eff > e.eff {
-		i--
-	}
-	out := make([]entry, 0, len(list)+1)
-	out = append(out, list[:i]...)
-	out = append(out, e)
-	return append(out, list[i:]...)
-}
-
-// with returns a copy of st with evs applied.
-func (st *subjectState) with(evs []Event, reg *registry) *subjectState {
-	n := &subjectState{seq: st.seq, head: st.head, erased: st.erased, unreg: st.unreg, subj: st.subj, purposes: slices.Clone(st.purposes)}
-	for i := range evs {
-		e := &evs[i]
-		en := entry{
-			eff: e.EffectiveAt.UnixNano(), seq: e.Seq, id: e.ID, notice: e.NoticeVersion,
-			typ: e.Type, method: e.Method, actor: e.Actor, minor: e.Minor,
-		}
-		en.noticeEff = en.eff
-		if nv := reg.byVer[e.NoticeVersion]; nv != nil {
-			en.noticeEff = nv.EffectiveAt.UnixNano()
-		}
-		if !e.ExpiresAt.IsZero() {
-			en.expires = e.ExpiresAt.UnixNano()
-		}
-		n.seq, n.head = e.Seq, e.Hash
-		if e.Type == EventErase {
-			n.erased = true
-		}
-		if e.Purpose == "" {
-			n.subj = insertEntry(n.subj, en)
-			continue
-		}
-		found := false
-		for j := range n.purposes {
-			if n.purposes[j].purpose == e.Purpose {
-				n.purposes[j].entries = insertEntry(n.purposes[j].entries, en)
-				found = true
-				break
-			}
-		}
-		if !found {
-			idx := -1
-			if pi := reg.purposes[e.Purpose]; pi != nil {
-				idx = pi.idx
-			} else {
-				n.unreg = true
-			}
-			n.purposes = append(n.purposes, timeline{idx: idx, purpose: e.Purpose, entries: []entry{en}})
-		}
-	}
-	return n.compact()
-}
-
-// compact moves all entries into one backing array, so that a decision
-// touches few cache lines, and returns the state to publish: for a small
-// subject, a copy that holds the state and its entries in one allocation.
-// Each timeline is capped at its length, so a later insert copies instead of
-// writing into a neighbour.
-func (st *subjectState) compact() *subjectState {
-	total := len(st.subj)
-	for _, tl := range st.purposes {
-		total += len(tl.entries)
-	}
-	out := st
-	var backing []entry
-	switch {
-	case total <= 8:
-		x := &struct {
-			s subjectState
-			e [8]entry
-		}{s: *st}
-		out, backing = &x.s, x.e[:0]
-	case total <= 24:
-		x := &struct {
-			s subjectState
-			e [24]entry
-		}{s: *st}
-		out, backing = &x.s, x.e[:0]
-	default:
-		backing = make([]entry, 0, total)
-	}
-	grab := func(list []entry) []entry {
-		start := len(backing)
-		backing = append(backing, list...)
-		return backing[start:len(backing):len(backing)]
-	}
-	out.purposes = slices.Clone(out.purposes)
-	out.spans, out.spansOK = [posLen][2]uint8{}, !out.unreg
-	for i := range out.purposes {
-		start := len(backing)
-		out.purposes[i].entries = grab(out.purposes[i].entries)
-		idx, n := out.purposes[i].idx, len(out.purposes[i].entries)
-		switch {
-		case idx >= posLen:
-		case idx < 0 || start+n > 255:
-			out.spansOK = false
-		default:
-			out.spans[idx] = [2]uint8{uint8(start), uint8(n)}
-		}
-	}
-	if len(out.subj) > 0 {
-		out.subj = grab(out.subj)
-	}
-	out.all = backing
-	return out
-}
-
-// upto returns the number of entries with eff <= t (binary search).
-func upto(list []entry, t int64) int {
-	lo, hi := 0, len(list)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if list[m].eff <= t {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
-}
-
-// restrictedAt reports whether the last restriction event in list at or
-// before t restricts.
-func restrictedAt(list []entry, t int64) (bool, *entry) {
-	for i := upto(list, t) - 1; i >= 0; i-- {
+// restrictedIn reports whether the last restriction event in list
+// restricts.
+func restrictedIn(list []entry) (bool, *entry) {
+	for i := len(list) - 1; i >= 0; i-- {
 		switch list[i].typ {
 		case EventRestrict:
 			return true, &list[i]
@@ -242,32 +72,40 @@ func restrictedAt(list []entry, t int64) (bool, *entry) {
 }
 
 // Decide answers whether subject's data may be processed for purpose at
-// time at, and why. It reads only the in-memory index. It returns an error
-// for an unknown purpose, a subject whose stored chain is broken, or a
-// closed ledger; an unknown subject is a Decision with Allowed false and
-// [ReasonUnknownSubject].
+// time at, and why. It reads only the in-memory index. A subject without
+// events is decided by the purpose's basis alone (see the table in the
+// package documentation): a service announcement on contract needs no
+// event first. It returns an error for an unknown purpose, a time outside
+// the range the ledger holds ([ErrTimeRange], the range of [Ledger.Record]),
+// a subject whose stored chain is broken, or a closed ledger.
 func (l *Ledger) Decide(ctx context.Context, subject personaldata.SubjectID, purpose PurposeID, at time.Time) (Decision, error) {
 	if l.closed.Load() {
 		return Decision{}, ErrClosed
 	}
 	p := l.reg.Load().purposes[purpose]
 	if p == nil {
-		return Decision{}, fmt.Errorf("consent: decide: %w: %q", ErrUnknownPurpose, purpose)
+		return Decision{}, fmt.Errorf("consent: decide: %w: %s", ErrUnknownPurpose, quote.String(string(purpose)))
+	}
+	if !inRange(at) {
+		return Decision{}, fmt.Errorf("consent: decide: %w: %s", ErrTimeRange, at.Format(time.RFC3339))
 	}
 	d := Decision{Subject: subject, Purpose: purpose, At: at, Basis: p.Basis}
-	st := l.state(subject)
-	if st != nil && st.broken != nil {
-		return Decision{}, fmt.Errorf("consent: decide: %w", st.broken)
+	h := l.hot(subject)
+	if h.isBroken {
+		return Decision{}, fmt.Errorf("consent: decide: %w", h.full.broken)
 	}
-	evaluate(&d, p, st, at.UnixNano())
+	evaluate(&d, p, &h, at.UnixNano())
 	return d, nil
 }
 
 // Filter yields the subjects of subjects that may be processed for purpose
-// at time at, in order. An unknown purpose, a closed ledger, a done ctx or a
+// at time at, in order: the host's own list, such as its customers, whether
+// they have events or not; each is decided as by [Ledger.Decide]. An
+// unknown purpose, a time out of range, a closed ledger, a done ctx or a
 // subject whose chain is broken is yielded as an error; iteration stops
-// after an error of the first three kinds, and goes on after a broken
-// subject. Filter reads only the in-memory index.
+// after an error of the first four kinds, and goes on after a broken
+// subject. Filter reads only the in-memory index. To filter only the
+// subjects with events of a purpose, range over [Store.Subjects].
 func (l *Ledger) Filter(ctx context.Context, purpose PurposeID, subjects iter.Seq[personaldata.SubjectID], at time.Time) iter.Seq2[personaldata.SubjectID, error] {
 	return func(yield func(personaldata.SubjectID, error) bool) {
 		if l.closed.Load() {
@@ -276,7 +114,11 @@ func (l *Ledger) Filter(ctx context.Context, purpose PurposeID, subjects iter.Se
 		}
 		p := l.reg.Load().purposes[purpose]
 		if p == nil {
-			yield("", fmt.Errorf("consent: filter: %w: %q", ErrUnknownPurpose, purpose))
+			yield("", fmt.Errorf("consent: filter: %w: %s", ErrUnknownPurpose, quote.String(string(purpose))))
+			return
+		}
+		if !inRange(at) {
+			yield("", fmt.Errorf("consent: filter: %w: %s", ErrTimeRange, at.Format(time.RFC3339)))
 			return
 		}
 		t := at.UnixNano()
@@ -289,15 +131,15 @@ func (l *Ledger) Filter(ctx context.Context, purpose PurposeID, subjects iter.Se
 					return
 				}
 			}
-			st := l.state(subject)
-			if st != nil && st.broken != nil {
-				if !yield(subject, fmt.Errorf("consent: filter: %w", st.broken)) {
+			h := l.hot(subject)
+			if h.isBroken {
+				if !yield(subject, fmt.Errorf("consent: filter: %w", h.full.broken)) {
 					return
 				}
 				continue
 			}
 			d.Allowed = false
-			evaluate(&d, p, st, t)
+			evaluate(&d, p, &h, t)
 			if d.Allowed && !yield(subject, nil) {
 				return
 			}
@@ -308,7 +150,10 @@ func (l *Ledger) Filter(ctx context.Context, purpose PurposeID, subjects iter.Se
 func (d *Decision) rest(e *entry, r Reason, allowed bool) {
 	d.Allowed, d.Reason = allowed, r
 	if e != nil {
-		d.EventID, d.NoticeVersion = e.id, e.notice
+		d.EventID, d.NoticeVersion = e.id, ""
+		if e.notice != nil {
+			d.NoticeVersion = e.notice.Version
+		}
 	} else {
 		d.EventID, d.NoticeVersion = ulid.ULID{}, ""
 	}
@@ -325,38 +170,39 @@ func scanTimelines(st *subjectState, p *purposeInfo) []entry {
 	return nil
 }
 
-// evaluate fills d for purpose p and state st at t.
-func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
-	if st == nil || st.seq == 0 {
-		d.rest(nil, ReasonUnknownSubject, false)
-		return
-	}
+// evaluate fills d for purpose p and the subject h at t; h is zero for a
+// subject without events.
+func evaluate(d *Decision, p *purposeInfo, h *hot, t int64) {
 	if t < p.since {
 		d.rest(nil, ReasonBeforePurpose, false)
 		return
 	}
-	if len(st.subj) > 0 {
+	if h.hasSubj {
+		st := h.full
 		for i := upto(st.subj, t) - 1; i >= 0; i-- {
 			if st.subj[i].typ == EventErase && p.Basis != personaldata.LegalObligation {
 				d.rest(&st.subj[i], ReasonErased, false)
 				return
 			}
 		}
-		if r, e := restrictedAt(st.subj, t); r {
+		if r, e := restrictedIn(st.subj[:upto(st.subj, t)]); r {
 			d.rest(e, ReasonRestricted, false)
 			return
 		}
 	}
 	var list []entry
-	if st.spansOK && p.idx >= 0 && p.idx < posLen {
-		sp := st.spans[p.idx]
-		list = st.all[sp[0] : sp[0]+sp[1]]
-	} else {
-		list = scanTimelines(st, p)
+	if h.spansOK && p.idx >= 0 && p.idx < posLen {
+		sp := h.spans[p.idx]
+		list = h.all[sp[0] : sp[0]+sp[1]]
+	} else if h.full != nil {
+		list = scanTimelines(h.full, p)
 	}
-	if r, e := restrictedAt(list, t); r {
-		d.rest(e, ReasonRestricted, false)
-		return
+	n := upto(list, t)
+	if h.restricts {
+		if r, e := restrictedIn(list[:n]); r {
+			d.rest(e, ReasonRestricted, false)
+			return
+		}
 	}
 	switch p.Basis {
 	case personaldata.Contract:
@@ -369,7 +215,6 @@ func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
 		d.rest(nil, ReasonVitalInterests, true)
 		return
 	}
-	n := upto(list, t)
 	// Find the last choice that counts, walking back from t.
 	var skipped *entry
 	var skipReason Reason
@@ -383,11 +228,11 @@ func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
 				}
 				continue
 			}
-			// On legitimate interests or public task a grant takes back an
-			// earlier objection; for direct marketing only the subject's
-			// own (or their guardian's) does.
-			if p.Basis != personaldata.Consent && p.DirectMarketing && e.actor == ActorAdministrator {
-				if obj := standingObjection(list, i); obj >= 0 {
+			// A grant takes back an earlier objection; for direct
+			// marketing, whatever the basis, only the subject's own (or
+			// their guardian's) does.
+			if p.DirectMarketing && e.actor == ActorAdministrator {
+				if obj := standingObjection(list, i, p.Basis); obj >= 0 {
 					d.rest(&list[obj], ReasonObjected, false)
 					return
 				}
@@ -428,6 +273,10 @@ func evaluate(d *Decision, p *purposeInfo, st *subjectState, t int64) {
 	}
 }
 
+// inRange reports whether a decision may be asked about t: the range of
+// event times, the zero time excluded.
+func inRange(t time.Time) bool { return !t.IsZero() && validTime(t) }
+
 func liReason(p *purposeInfo) Reason {
 	if p.Basis == personaldata.PublicTask {
 		return ReasonPublicTask
@@ -450,12 +299,16 @@ func explicitBefore(list []entry, k int) bool {
 }
 
 // standingObjection returns the index of an objection before list[i] that
-// no grant of the subject or a guardian took back, or -1.
-func standingObjection(list []entry, i int) int {
+// no grant of the subject or a guardian took back, or -1. On the consent
+// basis a withdrawal is not an objection.
+func standingObjection(list []entry, i int, basis personaldata.LegalBasis) int {
 	for j := i - 1; j >= 0; j-- {
 		switch list[j].typ {
 		case EventObject, EventWithdraw:
 			if list[j].method == MethodPrivacySignal && explicitBefore(list, j) {
+				continue
+			}
+			if list[j].typ == EventWithdraw && basis == personaldata.Consent {
 				continue
 			}
 			return j
@@ -477,7 +330,7 @@ func grantDecision(d *Decision, p *purposeInfo, e *entry, t int64) {
 	// The first notice version after the one the grant was given under that
 	// requires fresh consent for p ends it.
 	lapse := int64(0)
-	if i, _ := slices.BinarySearch(p.fresh, e.noticeEff+1); i < len(p.fresh) {
+	if i, _ := slices.BinarySearch(p.fresh, e.noticeEff()+1); i < len(p.fresh) {
 		lapse = p.fresh[i]
 		if t >= lapse {
 			d.rest(e, ReasonFreshConsentRequired, false)

@@ -225,7 +225,7 @@ func TestDecideDetails(t *testing.T) {
 
 	d := f.decide(t, "nobody", newsletter, startAt)
 	assert.Equal(t, consent.Decision{Subject: "nobody", Purpose: newsletter, At: startAt,
-		Basis: personaldata.Consent, Reason: consent.ReasonUnknownSubject}, d)
+		Basis: personaldata.Consent, Reason: consent.ReasonNoConsent}, d)
 
 	e := f.record(t, consent.Change{Type: consent.EventGrant, Subject: "s1", Purpose: testimonials,
 		EffectiveAt: time.Date(2015, 6, 1, 0, 0, 0, 0, time.UTC), ExpiresAt: time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)})
@@ -242,7 +242,7 @@ func TestDecideDetails(t *testing.T) {
 func TestPurposeValidity(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, func(o *consent.Options) { o.Notices = nil })
-	require.NoError(t, f.l.AddPurpose(consent.Purpose{ID: "survey", Basis: personaldata.Consent, Validity: 24 * time.Hour, Since: t0}))
+	require.NoError(t, f.l.AddPurpose(context.Background(), consent.Purpose{ID: "survey", Basis: personaldata.Consent, Validity: 24 * time.Hour, Since: t0}))
 	e := f.record(t, consent.Change{Type: consent.EventGrant, Subject: "s", Purpose: "survey", EffectiveAt: day(1)})
 	assert.Equal(t, day(2), e.ExpiresAt)
 	assert.True(t, f.decide(t, "s", "survey", day(1).Add(time.Hour)).Allowed)
@@ -258,7 +258,7 @@ func TestManyPurposesAndLateRegistration(t *testing.T) {
 	var ids []consent.PurposeID
 	for i := range 20 {
 		id := consent.PurposeID(fmt.Sprintf("extra-%02d", i))
-		require.NoError(t, f.l.AddPurpose(consent.Purpose{ID: id, Basis: personaldata.Consent, Since: t0}))
+		require.NoError(t, f.l.AddPurpose(context.Background(), consent.Purpose{ID: id, Basis: personaldata.Consent, Since: t0}))
 		ids = append(ids, id)
 	}
 	for i, id := range ids {
@@ -266,7 +266,7 @@ func TestManyPurposesAndLateRegistration(t *testing.T) {
 			f.record(t, consent.Change{Type: consent.EventGrant, Subject: "s", Purpose: id, EffectiveAt: day(1)})
 		}
 	}
-	require.NoError(t, f.l.AddPurpose(consent.Purpose{ID: "late", Basis: personaldata.Consent, Since: t0}))
+	require.NoError(t, f.l.AddPurpose(context.Background(), consent.Purpose{ID: "late", Basis: personaldata.Consent, Since: t0}))
 	for i, id := range ids {
 		d := f.decide(t, "s", id, day(2))
 		assert.Equal(t, i%2 == 0, d.Allowed, "purpose %s", id)

@@ -7,6 +7,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // Errors returned by this package. They are wrapped with an operation prefix
@@ -55,15 +56,25 @@ var (
 	// or that has no receipt.
 	ErrNotFound = errors.New("consent: not found")
 	// ErrConflict is returned by [Store.Append] when the subject's chain no
-	// longer ends where the caller expected: another writer appended first.
-	// The Ledger retries; a caller sees it only when retries are exhausted.
+	// longer ends where the caller expected: another writer appended first;
+	// and by [Store.Define] for a definition stored otherwise. The Ledger
+	// retries an append with back-off (Options.Retry); a caller sees it
+	// only when the retries are exhausted.
 	ErrConflict = errors.New("consent: concurrent append conflict")
 	// ErrTampered reports a stored event that does not decode, does not
-	// match its hash or does not link to its predecessor. It is wrapped in a
-	// [*ChainError] that says where.
+	// match its hash or does not link to its predecessor, a chain shorter
+	// than, or not extending, the head this ledger saw or a checkpoint
+	// holds, and a stored definition that does not decode. For a chain it
+	// is wrapped in a [*ChainError] that says where.
 	ErrTampered = errors.New("consent: event chain tampered")
 	// ErrClosed is returned by every method of a Ledger after Close.
 	ErrClosed = errors.New("consent: ledger closed")
+	// ErrTimeRange reports a time outside the range the ledger holds
+	// (1680 to 2260), in an event or a question.
+	ErrTimeRange = errors.New("consent: time out of range")
+	// ErrBadCheckpoint reports a checkpoint that does not parse, is not
+	// signed by the checkpoint key, or whose leaves do not match its root.
+	ErrBadCheckpoint = errors.New("consent: bad checkpoint")
 )
 
 // ChainProblem says what is wrong at the first broken link of a chain.
@@ -72,7 +83,9 @@ type ChainProblem string
 // The problems [Ledger.Verify] detects.
 const (
 	ChainEdited     ChainProblem = "edited"     // an event's bytes no longer match its hash, or do not decode
-	ChainMissing    ChainProblem = "missing"    // one or more events were deleted here or at the end
+	ChainMissing    ChainProblem = "missing"    // one or more events were deleted here
+	ChainTruncated  ChainProblem = "truncated"  // the chain ends before the head this ledger saw or a checkpoint holds
+	ChainRewritten  ChainProblem = "rewritten"  // the chain no longer passes through the head this ledger saw or a checkpoint holds
 	ChainReordered  ChainProblem = "reordered"  // events appear out of order
 	ChainInserted   ChainProblem = "inserted"   // an event was added that does not belong to the chain
 	ChainMismatched ChainProblem = "mismatched" // a row's columns disagree with its hashed contents
@@ -83,7 +96,8 @@ const (
 type ChainError struct {
 	Subject personaldata.SubjectID
 	// Index is the 0-based position in the stored chain where the problem
-	// shows; for events missing at the end it is the length of the chain.
+	// shows; for a truncated chain it is the length of the stored chain,
+	// where the missing events begin.
 	Index   int
 	EventID ulid.ULID // the event at Index, zero if none
 	Problem ChainProblem
@@ -92,7 +106,7 @@ type ChainError struct {
 }
 
 func (e *ChainError) Error() string {
-	s := fmt.Sprintf("consent: chain of subject %q broken at event %d", string(e.Subject), e.Index)
+	s := fmt.Sprintf("consent: chain of subject %s broken at event %d", quote.String(string(e.Subject)), e.Index)
 	if e.EventID != (ulid.ULID{}) {
 		s += " (" + e.EventID.String() + ")"
 	}

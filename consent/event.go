@@ -8,6 +8,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // EventType is the kind of an event.
@@ -33,7 +34,7 @@ const (
 	// decisions answer not allowed ([ReasonErased]) for every purpose but
 	// those on legal obligation, and the ledger accepts no more events for
 	// the subject. It does not shred keys: the host forgets the subject in
-	// its [Sealer] (pii.Protector.Forget) as part of the same erasure.
+	// its [Sealer] (pii.Protector.ForgetSubject) as part of the same erasure.
 	EventErase
 	// EventExpire records that a consent lapsed. Grants with an expiry
 	// lapse without it; recording it makes the end explicit in the history.
@@ -71,7 +72,7 @@ func (t *EventType) UnmarshalText(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: event type %q", ErrInvalidEvent, b)
+	return fmt.Errorf("%w: event type %s", ErrInvalidEvent, quote.Bytes(b))
 }
 
 // Method is how an event was collected.
@@ -117,7 +118,7 @@ func (m *Method) UnmarshalText(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: method %q", ErrInvalidEvent, b)
+	return fmt.Errorf("%w: method %s", ErrInvalidEvent, quote.Bytes(b))
 }
 
 // Actor is who caused an event.
@@ -157,7 +158,7 @@ func (a *Actor) UnmarshalText(b []byte) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: actor %q", ErrInvalidEvent, b)
+	return fmt.Errorf("%w: actor %s", ErrInvalidEvent, quote.Bytes(b))
 }
 
 // Limits on the personal data an event carries.
@@ -233,7 +234,7 @@ type Change struct {
 
 // String returns a description without personal data.
 func (c Change) String() string {
-	return fmt.Sprintf("consent.Change{%s %s subject=%q purpose=%q}", c.Type, c.Method, string(c.Subject), string(c.Purpose))
+	return fmt.Sprintf("consent.Change{%s %s subject=%s purpose=%s}", c.Type, c.Method, quote.String(string(c.Subject)), quote.String(string(c.Purpose)))
 }
 
 // Format implements [fmt.Formatter] with the redacted form of String.

@@ -36,7 +36,7 @@ func exampleLedger(store consent.Store, sealer consent.Sealer) *consent.Ledger {
 			Purposes: []consent.PurposeID{"newsletter", "service-announcements"},
 		}},
 		Receipts: consent.ReceiptOptions{Jurisdiction: "NL", Service: "Example Mail",
-			Controllers: []consent.Controller{{Name: "Example B.V.", Email: "privacy@example.nl"}}},
+			Controllers: []consent.ReceiptController{{Name: "Example B.V.", Email: "privacy@example.nl"}}},
 	})
 	if err != nil {
 		panic(err)
@@ -84,7 +84,7 @@ func ExampleLedger_Decide() {
 	// Output:
 	// 11:50 true consent granted 2026-01 true
 	// 12:00 false consent withdrawn 2026-01 false
-	// false unknown-subject
+	// false no-consent
 	// true
 	// true contract
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // sampleRecords returns stored rows of events with every field set.
-func sampleRecords(t testing.TB) []consent.Record {
+func sampleRecords(t testing.TB) []consent.StoredEvent {
 	f := newFixture(t, func(o *consent.Options) { o.Sealer = newProtector(t) })
 	f.record(t, consent.Change{Type: consent.EventGrant, Subject: "customer-1017", Purpose: newsletter, EffectiveAt: day(1),
 		ExpiresAt: day(400), EvidenceHash: sha256.Sum256([]byte("form")), BirthDate: time.Date(2003, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -35,7 +35,7 @@ func FuzzStoredEvent(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
-		rec := consent.Record{Subject: "customer-1017", Seq: 1, Data: data}
+		rec := consent.StoredEvent{Subject: "customer-1017", Seq: 1, Data: data}
 		rehash(&rec)
 		// Fill the index columns from the bytes where they would be, so
 		// that well-formed input gets past the column check.
@@ -45,9 +45,9 @@ func FuzzStoredEvent(f *testing.F) {
 			rec.ID = id.String()
 		}
 		store := consent.NewMemoryStore()
-		require.NoError(t, store.Append(ctx, rec.Subject, 0, []consent.Record{rec}))
+		require.NoError(t, store.Append(ctx, rec.Subject, 0, []consent.StoredEvent{rec}))
 		for _, p := range []consent.PurposeID{"", newsletter} {
-			l, err := consent.New(ctx, &tamperStore{Store: store, mutate: func(r []consent.Record) []consent.Record {
+			l, err := consent.New(ctx, &tamperStore{Store: store, mutate: func(r []consent.StoredEvent) []consent.StoredEvent {
 				r[0].Purpose = p
 				return r
 			}}, &consent.Options{Purposes: seedPurposes(), Notices: seedNotices()})

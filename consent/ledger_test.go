@@ -140,7 +140,7 @@ func TestNoticeRegistration(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			err := f.l.AddNotice(tc.notice)
+			err := f.l.AddNotice(context.Background(), tc.notice)
 			if tc.want == nil {
 				require.NoError(t, err)
 				return
@@ -168,7 +168,7 @@ func TestNoticeRegistration(t *testing.T) {
 			o.NoticePeriod = 60 * 24 * time.Hour
 			o.Notices = o.Notices[:1]
 		})
-		require.ErrorIs(t, f.l.AddNotice(next), consent.ErrNoticePeriod)
+		require.ErrorIs(t, f.l.AddNotice(context.Background(), next), consent.ErrNoticePeriod)
 	})
 }
 
@@ -192,7 +192,7 @@ func TestPurposeRegistration(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			err := f.l.AddPurpose(tc.purpose)
+			err := f.l.AddPurpose(context.Background(), tc.purpose)
 			if tc.want == nil {
 				require.NoError(t, err)
 				_, ok := f.l.Purpose(tc.purpose.ID)
@@ -228,7 +228,7 @@ func TestClose(t *testing.T) {
 	require.ErrorIs(t, err, consent.ErrClosed)
 	_, err = f.l.History(ctx, "s")
 	require.ErrorIs(t, err, consent.ErrClosed)
-	require.ErrorIs(t, f.l.AddPurpose(consent.Purpose{ID: "x", Basis: personaldata.Consent}), consent.ErrClosed)
+	require.ErrorIs(t, f.l.AddPurpose(context.Background(), consent.Purpose{ID: "x", Basis: personaldata.Consent}), consent.ErrClosed)
 	for _, err := range f.l.Filter(ctx, newsletter, func(func(personaldata.SubjectID) bool) {}, startAt) {
 		require.ErrorIs(t, err, consent.ErrClosed)
 	}
@@ -374,7 +374,7 @@ func TestStoreErrorsPassThrough(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	d, err := l.Decide(context.Background(), "s", newsletter, time.Now())
 	require.NoError(t, err)
-	assert.Equal(t, consent.ReasonUnknownSubject, d.Reason, "a failed append leaves no trace")
+	assert.Equal(t, consent.ReasonNoConsent, d.Reason, "a failed append leaves no trace")
 }
 
 type faultyStore struct {
@@ -382,6 +382,6 @@ type faultyStore struct {
 	err error
 }
 
-func (s *faultyStore) Append(context.Context, personaldata.SubjectID, uint64, []consent.Record) error {
+func (s *faultyStore) Append(context.Context, personaldata.SubjectID, uint64, []consent.StoredEvent) error {
 	return s.err
 }

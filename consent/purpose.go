@@ -3,10 +3,10 @@ package consent
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // PurposeID names a purpose of processing, such as "newsletter" or
@@ -89,7 +89,7 @@ func (p *Purpose) validate() error {
 		return err
 	}
 	if err := p.Basis.Validate(); err != nil {
-		return fmt.Errorf("%w: purpose %q: %w", ErrInvalidPurpose, p.ID, err)
+		return fmt.Errorf("%w: purpose %s: %w", ErrInvalidPurpose, quote.String(string(p.ID)), err)
 	}
 	if p.Default == 0 {
 		switch p.Basis {
@@ -102,24 +102,24 @@ func (p *Purpose) validate() error {
 		}
 	}
 	if p.Default > NoticeOnly {
-		return fmt.Errorf("%w: purpose %q: unknown default %d", ErrInvalidPurpose, p.ID, p.Default)
+		return fmt.Errorf("%w: purpose %s: unknown default %d", ErrInvalidPurpose, quote.String(string(p.ID)), p.Default)
 	}
 	if p.Basis == personaldata.Consent && p.Default != OptIn {
-		return fmt.Errorf("%w: purpose %q: consent must be opt-in, not %s", ErrInvalidPurpose, p.ID, p.Default)
+		return fmt.Errorf("%w: purpose %s: consent must be opt-in, not %s", ErrInvalidPurpose, quote.String(string(p.ID)), p.Default)
 	}
 	if p.DirectMarketing && p.Basis != personaldata.Consent && p.Basis != personaldata.LegitimateInterests {
-		return fmt.Errorf("%w: purpose %q: direct marketing rests on consent or legitimate interests, not %s", ErrInvalidPurpose, p.ID, p.Basis)
+		return fmt.Errorf("%w: purpose %s: direct marketing rests on consent or legitimate interests, not %s", ErrInvalidPurpose, quote.String(string(p.ID)), p.Basis)
 	}
 	if p.Validity < 0 {
-		return fmt.Errorf("%w: purpose %q: negative validity", ErrInvalidPurpose, p.ID)
+		return fmt.Errorf("%w: purpose %s: negative validity", ErrInvalidPurpose, quote.String(string(p.ID)))
 	}
 	for _, c := range p.Categories {
 		if err := c.Validate(); err != nil {
-			return fmt.Errorf("%w: purpose %q: %w", ErrInvalidPurpose, p.ID, err)
+			return fmt.Errorf("%w: purpose %s: %w", ErrInvalidPurpose, quote.String(string(p.ID)), err)
 		}
 	}
 	if !validTime(p.Since) {
-		return fmt.Errorf("%w: purpose %q: since out of range", ErrInvalidPurpose, p.ID)
+		return fmt.Errorf("%w: purpose %s: since out of range", ErrInvalidPurpose, quote.String(string(p.ID)))
 	}
 	p.Categories = slices.Clone(p.Categories)
 	p.Since = p.Since.UTC()
@@ -144,7 +144,12 @@ type Notice struct {
 	URL string
 	// Language of the text, such as "nl".
 	Language string
-	// ContentHash is the SHA-256 of the text; required.
+	// Text is the text of this version, optional, so that the ledger
+	// archives it with the version (at most about [MaxDefinitionLen]
+	// bytes). Keep either Text or URL, or both.
+	Text string
+	// ContentHash is the SHA-256 of the text. Required without Text; with
+	// Text, zero means computed from it, and any other value must match.
 	ContentHash [32]byte
 	// AnnouncedAt is when the version was announced to subjects.
 	AnnouncedAt time.Time
@@ -163,154 +168,13 @@ type Notice struct {
 }
 
 func (n *Notice) equal(m *Notice) bool {
-	return n.Version == m.Version && n.URL == m.URL && n.Language == m.Language &&
+	return n.Version == m.Version && n.URL == m.URL && n.Language == m.Language && n.Text == m.Text &&
 		n.ContentHash == m.ContentHash && n.AnnouncedAt.Equal(m.AnnouncedAt) &&
 		n.EffectiveAt.Equal(m.EffectiveAt) && slices.Equal(n.Purposes, m.Purposes) &&
 		slices.Equal(n.FreshConsent, m.FreshConsent)
 }
 
 func (n *Notice) covers(p PurposeID) bool { return slices.Contains(n.Purposes, p) }
-
-// registry is an immutable snapshot of the registered purposes and notices.
-// Registration replaces it (copy on write), so readers need no lock.
-type registry struct {
-	purposes map[PurposeID]*purposeInfo
-	order    []PurposeID
-	notices  []*Notice // sorted by EffectiveAt
-	byVer    map[string]*Notice
-}
-
-type purposeInfo struct {
-	Purpose
-	since int64
-	idx   int // registration order, the key of timelines in the index
-	// fresh holds, sorted, the effective times (unix ns) of the notice
-	// versions that require fresh consent for this purpose.
-	fresh []int64
-}
-
-func (r *registry) clone() *registry {
-	c := &registry{
-		purposes: make(map[PurposeID]*purposeInfo, len(r.purposes)+1),
-		order:    slices.Clone(r.order),
-		notices:  slices.Clone(r.notices),
-		byVer:    make(map[string]*Notice, len(r.byVer)+1),
-	}
-	for k, v := range r.purposes {
-		c.purposes[k] = v
-	}
-	for k, v := range r.byVer {
-		c.byVer[k] = v
-	}
-	return c
-}
-
-// noticeAt returns the version in force at t (unix ns), or nil.
-func (r *registry) noticeAt(t int64) *Notice {
-	i := sort.Search(len(r.notices), func(i int) bool { return r.notices[i].EffectiveAt.UnixNano() > t })
-	if i == 0 {
-		return nil
-	}
-	return r.notices[i-1]
-}
-
-// addPurpose validates p and returns a new registry with it. A second
-// registration of an identical purpose is a no-op.
-func (r *registry) addPurpose(p Purpose, now time.Time) (*registry, error) {
-	zeroSince := p.Since.IsZero()
-	if zeroSince {
-		p.Since = now
-	}
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
-	if old, ok := r.purposes[p.ID]; ok {
-		if old.equal(&p) || (zeroSince && sameButSince(&old.Purpose, &p)) {
-			return r, nil
-		}
-		return nil, fmt.Errorf("%w: purpose %q already registered with other settings", ErrInvalidPurpose, p.ID)
-	}
-	c := r.clone()
-	pi := &purposeInfo{Purpose: p, since: p.Since.UnixNano(), idx: len(c.order)}
-	for _, n := range c.notices {
-		if slices.Contains(n.FreshConsent, p.ID) {
-			pi.fresh = append(pi.fresh, n.EffectiveAt.UnixNano())
-		}
-	}
-	c.purposes[p.ID] = pi
-	c.order = append(c.order, p.ID)
-	return c, nil
-}
-
-func sameButSince(a, b *Purpose) bool {
-	x := *b
-	x.Since = a.Since
-	return a.equal(&x)
-}
-
-// addNotice validates n and returns a new registry with it. A second
-// registration of an identical version is a no-op.
-func (r *registry) addNotice(n Notice, period time.Duration) (*registry, error) {
-	if n.Version == "" || len(n.Version) > 64 {
-		return nil, fmt.Errorf("%w: version must be 1 to 64 bytes", ErrInvalidNotice)
-	}
-	for i := 0; i < len(n.Version); i++ {
-		if n.Version[i] <= 0x20 || n.Version[i] >= 0x7f {
-			return nil, fmt.Errorf("%w: version %q: only printable ASCII without spaces", ErrInvalidNotice, n.Version)
-		}
-	}
-	n.AnnouncedAt, n.EffectiveAt = n.AnnouncedAt.UTC(), n.EffectiveAt.UTC()
-	n.Purposes, n.FreshConsent = slices.Clone(n.Purposes), slices.Clone(n.FreshConsent)
-	if old, ok := r.byVer[n.Version]; ok {
-		if old.equal(&n) {
-			return r, nil
-		}
-		return nil, fmt.Errorf("%w: version %q already registered with other contents; versions are immutable", ErrInvalidNotice, n.Version)
-	}
-	if n.ContentHash == ([32]byte{}) {
-		return nil, fmt.Errorf("%w: version %q: no content hash", ErrInvalidNotice, n.Version)
-	}
-	if !validTime(n.AnnouncedAt) || !validTime(n.EffectiveAt) || n.AnnouncedAt.IsZero() || n.EffectiveAt.IsZero() {
-		return nil, fmt.Errorf("%w: version %q: announcement and effective time required and in range", ErrInvalidNotice, n.Version)
-	}
-	if n.EffectiveAt.Before(n.AnnouncedAt) {
-		return nil, fmt.Errorf("%w: version %q takes effect before it is announced", ErrInvalidNotice, n.Version)
-	}
-	if len(r.notices) > 0 {
-		last := r.notices[len(r.notices)-1]
-		if !n.EffectiveAt.After(last.EffectiveAt) {
-			return nil, fmt.Errorf("%w: version %q must take effect after version %q", ErrInvalidNotice, n.Version, last.Version)
-		}
-		if n.EffectiveAt.Sub(n.AnnouncedAt) < period {
-			return nil, fmt.Errorf("%w: version %q takes effect %s after its announcement, less than %s",
-				ErrNoticePeriod, n.Version, n.EffectiveAt.Sub(n.AnnouncedAt), period)
-		}
-	}
-	if len(n.Purposes) == 0 {
-		return nil, fmt.Errorf("%w: version %q covers no purpose", ErrInvalidNotice, n.Version)
-	}
-	for _, p := range n.Purposes {
-		if _, ok := r.purposes[p]; !ok {
-			return nil, fmt.Errorf("%w: %q in notice version %q", ErrUnknownPurpose, p, n.Version)
-		}
-	}
-	for _, p := range n.FreshConsent {
-		if !n.covers(p) {
-			return nil, fmt.Errorf("%w: version %q requires fresh consent for %q, which it does not cover", ErrInvalidNotice, n.Version, p)
-		}
-	}
-	c := r.clone()
-	np := &n
-	c.notices = append(c.notices, np)
-	c.byVer[n.Version] = np
-	for _, p := range n.FreshConsent {
-		old := c.purposes[p]
-		pi := *old
-		pi.fresh = append(slices.Clone(old.fresh), n.EffectiveAt.UnixNano())
-		c.purposes[p] = &pi
-	}
-	return c, nil
-}
 
 // Time range the ledger accepts: what a signed 64-bit count of nanoseconds
 // since 1970 can hold, with margin.

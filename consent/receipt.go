@@ -9,6 +9,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/quote"
 )
 
 // ReceiptVersion is the Kantara Consent Receipt specification version that
@@ -20,7 +21,7 @@ const ReceiptVersion = "KI-CR-v1.1.0"
 type ReceiptOptions struct {
 	Jurisdiction string // such as "NL"
 	Language     string // default: the notice's language
-	Controllers  []Controller
+	Controllers  []ReceiptController
 	Service      string // name of the service the purposes belong to
 	// Termination describes how consent ends, such as "withdraw at any
 	// time with the unsubscribe link in every mailing".
@@ -28,19 +29,19 @@ type ReceiptOptions struct {
 	PublicKey   string // optional, for receipts the host signs
 }
 
-// Controller is a PII controller of a consent receipt.
-type Controller struct {
-	Name     string  `json:"piiController"`
-	OnBehalf bool    `json:"onBehalf"`
-	Contact  string  `json:"contact"`
-	Address  Address `json:"address"`
-	Email    string  `json:"email"`
-	Phone    string  `json:"phone"`
-	URL      string  `json:"piiControllerUrl,omitempty"`
+// ReceiptController is a PII controller of a consent receipt.
+type ReceiptController struct {
+	Name     string         `json:"piiController"`
+	OnBehalf bool           `json:"onBehalf"`
+	Contact  string         `json:"contact"`
+	Address  ReceiptAddress `json:"address"`
+	Email    string         `json:"email"`
+	Phone    string         `json:"phone"`
+	URL      string         `json:"piiControllerUrl,omitempty"`
 }
 
-// Address is a postal address of a controller.
-type Address struct {
+// ReceiptAddress is a postal address of a controller.
+type ReceiptAddress struct {
 	StreetAddress   string `json:"streetAddress,omitempty"`
 	PostalCode      string `json:"postalCode,omitempty"`
 	AddressLocality string `json:"addressLocality,omitempty"`
@@ -52,27 +53,27 @@ type Address struct {
 // JSON. It holds the subject ID but no other personal data. It is a plain
 // value, safe to share.
 type Receipt struct {
-	Version          string       `json:"version"`
-	Jurisdiction     string       `json:"jurisdiction"`
-	ConsentTimestamp int64        `json:"consentTimestamp"` // seconds since 1970
-	CollectionMethod string       `json:"collectionMethod"`
-	ConsentReceiptID string       `json:"consentReceiptID"`
-	PublicKey        string       `json:"publicKey,omitempty"`
-	Language         string       `json:"language"`
-	PIIPrincipalID   string       `json:"piiPrincipalId"`
-	PIIControllers   []Controller `json:"piiControllers"`
-	PolicyURL        string       `json:"policyUrl"`
-	Services         []Service    `json:"services"`
-	Sensitive        bool         `json:"sensitive"`
-	SPICat           []string     `json:"spiCat"`
+	Version          string              `json:"version"`
+	Jurisdiction     string              `json:"jurisdiction"`
+	ConsentTimestamp int64               `json:"consentTimestamp"` // seconds since 1970
+	CollectionMethod string              `json:"collectionMethod"`
+	ConsentReceiptID string              `json:"consentReceiptID"`
+	PublicKey        string              `json:"publicKey,omitempty"`
+	Language         string              `json:"language"`
+	PIIPrincipalID   string              `json:"piiPrincipalId"`
+	PIIControllers   []ReceiptController `json:"piiControllers"`
+	PolicyURL        string              `json:"policyUrl"`
+	Services         []ReceiptService    `json:"services"`
+	Sensitive        bool                `json:"sensitive"`
+	SPICat           []string            `json:"spiCat"`
 	// Extensions: the notice version and the chain hash of the grant, which
 	// tie the receipt to the ledger.
 	NoticeVersion string `json:"noticeVersion,omitempty"`
 	EventHash     string `json:"eventHash"`
 }
 
-// Service is a service of a receipt with its purposes.
-type Service struct {
+// ReceiptService is a service of a receipt with its purposes.
+type ReceiptService struct {
 	Service  string           `json:"service"`
 	Purposes []ReceiptPurpose `json:"purposes"`
 }
@@ -109,7 +110,7 @@ func (l *Ledger) Receipt(ctx context.Context, subject personaldata.SubjectID, ev
 		}
 	}
 	if ev == nil {
-		return nil, fmt.Errorf("consent: receipt: %w: event %s of subject %q", ErrNotFound, eventID, string(subject))
+		return nil, fmt.Errorf("consent: receipt: %w: event %s of subject %s", ErrNotFound, eventID, quote.String(string(subject)))
 	}
 	if ev.Type != EventGrant {
 		return nil, fmt.Errorf("consent: receipt: %w: event %s is a %s, not a grant", ErrNotFound, eventID, ev.Type)
@@ -125,7 +126,7 @@ func (l *Ledger) Receipt(ctx context.Context, subject personaldata.SubjectID, ev
 		PublicKey:        ro.PublicKey,
 		Language:         ro.Language,
 		PIIPrincipalID:   string(subject),
-		PIIControllers:   append([]Controller{}, ro.Controllers...),
+		PIIControllers:   append([]ReceiptController{}, ro.Controllers...),
 		SPICat:           []string{},
 		NoticeVersion:    ev.NoticeVersion,
 		EventHash:        hex.EncodeToString(ev.Hash[:]),
@@ -167,6 +168,6 @@ func (l *Ledger) Receipt(ctx context.Context, subject personaldata.SubjectID, ev
 	if rp.Termination == "" {
 		rp.Termination = "withdraw at any time"
 	}
-	r.Services = []Service{{Service: ro.Service, Purposes: []ReceiptPurpose{rp}}}
+	r.Services = []ReceiptService{{Service: ro.Service, Purposes: []ReceiptPurpose{rp}}}
 	return r, nil
 }

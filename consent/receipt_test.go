@@ -24,9 +24,9 @@ func receiptOptions() consent.ReceiptOptions {
 		Jurisdiction: "NL",
 		Service:      "Example Mail",
 		Termination:  "withdraw at any time with the unsubscribe link in every mailing",
-		Controllers: []consent.Controller{{
+		Controllers: []consent.ReceiptController{{
 			Name: "Example B.V.", Contact: "Privacy desk", Email: "privacy@example.nl", Phone: "+31 20 000 0000",
-			Address: consent.Address{StreetAddress: "Voorbeeldstraat 1", PostalCode: "1000 AA", AddressLocality: "Amsterdam", AddressCountry: "NL"},
+			Address: consent.ReceiptAddress{StreetAddress: "Voorbeeldstraat 1", PostalCode: "1000 AA", AddressLocality: "Amsterdam", AddressCountry: "NL"},
 			URL:     "https://example.nl",
 		}},
 	}

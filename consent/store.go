@@ -1,164 +1,92 @@
 package consent
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"iter"
-	"sync"
 
 	"github.com/personaldata/personaldata"
 )
 
-// Store keeps the event chains of a [Ledger]. Implementations must be safe
-// for concurrent use; they need no validation of their own beyond what each
-// method says, since the Ledger validates, hashes and serialises per subject
-// before it calls them. A database implementation keeps one row per
-// [Record] with a unique key on (Subject, Seq).
+// Store keeps what a [Ledger] must not lose: the event chains of the
+// subjects, and the definitions (purposes and notice versions) that give
+// the events their meaning. [MemoryStore] is one in memory; a database
+// implementation keeps one row per [StoredEvent] with a unique key on
+// (Subject, Seq), and one row per [StoredDefinition] with a unique key on
+// (Kind, ID) and a column that keeps the order of insertion.
 //
-// Every method returns ctx.Err() (wrapped or not) when ctx is done before it
-// completes.
+// Implementations must be safe for concurrent use. They need no validation
+// beyond what each method says: the Ledger validates, encodes and hashes
+// before it calls them, and serialises the writes of one subject within
+// one Ledger (not across Ledgers: several Ledgers, in several processes,
+// may share a store, which is why Append is conditional). Every method
+// returns ctx.Err(), wrapped or not, when ctx is done before it completes.
+// [github.com/personaldata/personaldata/consent/consenttest] checks this
+// contract.
 type Store interface {
-	// Append atomically appends recs to subject's chain, if and only if
-	// the chain currently holds exactly after records (0 for a subject
+	// Append atomically appends events to subject's chain, if and only if
+	// the chain currently holds exactly after events (0 for a subject
 	// without events). Otherwise it appends nothing and returns an error
-	// wrapping [ErrConflict]. recs carry Subject == subject and the
+	// wrapping [ErrConflict]. events carry Subject == subject and the
 	// consecutive sequence numbers after+1, after+2, ...; a store returns
 	// an error (not ErrConflict) and appends nothing if they do not.
-	// Appending no records is a no-op that returns nil. A store must not
-	// retain recs' byte slices after it returns (copy them).
-	Append(ctx context.Context, subject personaldata.SubjectID, after uint64, recs []Record) error
+	// Appending no events is a no-op that returns nil. A store must not
+	// retain events' byte slices after it returns (copy them).
+	Append(ctx context.Context, subject personaldata.SubjectID, after uint64, events []StoredEvent) error
 
-	// Events returns subject's records in sequence order, byte for byte as
+	// Events returns subject's events in sequence order, byte for byte as
 	// appended; an empty slice and nil for a subject without events. The
 	// caller may modify the result.
-	Events(ctx context.Context, subject personaldata.SubjectID) ([]Record, error)
+	Events(ctx context.Context, subject personaldata.SubjectID) ([]StoredEvent, error)
 
-	// Subjects yields, once each, the subjects with at least one record
+	// Subjects yields, once each, the subjects with at least one event
 	// whose Purpose is purpose, or with empty purpose every subject with
-	// records. Order is unspecified but stable for an unchanged store.
-	// Records appended while iterating may or may not be seen. An error
+	// events. Order is unspecified but stable for an unchanged store.
+	// Events appended while iterating may or may not be seen. An error
 	// ends the iteration after it is yielded.
 	Subjects(ctx context.Context, purpose PurposeID) iter.Seq2[personaldata.SubjectID, error]
+
+	// Define stores d unless a definition with its Kind and ID exists. It
+	// is idempotent: if one exists with the same Data it returns nil; with
+	// other Data it returns an error wrapping [ErrConflict] and changes
+	// nothing (definitions are immutable). A store must not retain d.Data
+	// after it returns.
+	Define(ctx context.Context, d StoredDefinition) error
+
+	// Definitions returns every stored definition in the order they were
+	// first stored, byte for byte; an empty slice and nil for none. The
+	// caller may modify the result.
+	Definitions(ctx context.Context) ([]StoredDefinition, error)
 }
 
-var _ Store = (*MemoryStore)(nil)
-
-// MemoryStore is a [Store] in memory, for tests and small programs. The zero
-// value is ready to use. It is safe for concurrent use. It iterates subjects
-// in the order of their first append.
-type MemoryStore struct {
-	mu       sync.RWMutex
-	chains   map[personaldata.SubjectID][]Record
-	order    []personaldata.SubjectID
-	purposes map[PurposeID][]personaldata.SubjectID
-	seen     map[PurposeID]map[personaldata.SubjectID]struct{}
+// A StoredEvent is an event as a [Store] keeps it: a plain row of strings,
+// integers and bytes. Data is the event's canonical encoding and Hash its
+// chain hash; Subject, Seq, ID and Purpose repeat fields of Data so a store
+// can index them. A store keeps events as given and returns them byte for
+// byte; the ledger checks that the columns match Data. A StoredEvent is a
+// plain value, safe to share once built.
+type StoredEvent struct {
+	Subject personaldata.SubjectID
+	Seq     uint64    // 1-based position in the subject's chain
+	ID      string    // the event's ULID, 26 characters
+	Purpose PurposeID // empty for events that concern every purpose
+	Data    []byte
+	Hash    []byte // 32 bytes
 }
 
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
+// DefinitionKind says what a [StoredDefinition] defines.
+type DefinitionKind string
 
-func cloneRecord(r Record) Record {
-	r.Data = bytes.Clone(r.Data)
-	r.Hash = bytes.Clone(r.Hash)
-	return r
-}
+// The kinds of definitions.
+const (
+	DefinitionPurpose DefinitionKind = "purpose" // ID is the PurposeID
+	DefinitionNotice  DefinitionKind = "notice"  // ID is the notice version
+)
 
-// Append implements [Store].
-func (s *MemoryStore) Append(ctx context.Context, subject personaldata.SubjectID, after uint64, recs []Record) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if len(recs) == 0 {
-		return nil
-	}
-	for i, r := range recs {
-		if r.Subject != subject || r.Seq != after+uint64(i)+1 {
-			return fmt.Errorf("consent: memory store: record %d has subject %q seq %d, want subject %q seq %d",
-				i, string(r.Subject), r.Seq, string(subject), after+uint64(i)+1)
-		}
-	}
-	cp := make([]Record, len(recs))
-	for i, r := range recs {
-		cp[i] = cloneRecord(r)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.chains == nil {
-		s.chains = make(map[personaldata.SubjectID][]Record)
-		s.purposes = make(map[PurposeID][]personaldata.SubjectID)
-		s.seen = make(map[PurposeID]map[personaldata.SubjectID]struct{})
-	}
-	chain, ok := s.chains[subject]
-	if uint64(len(chain)) != after {
-		return fmt.Errorf("%w: subject %q has %d events, not %d", ErrConflict, string(subject), len(chain), after)
-	}
-	if !ok {
-		s.order = append(s.order, subject)
-	}
-	s.chains[subject] = append(chain, cp...)
-	for _, r := range cp {
-		set := s.seen[r.Purpose]
-		if set == nil {
-			set = make(map[personaldata.SubjectID]struct{})
-			s.seen[r.Purpose] = set
-		}
-		if _, ok := set[subject]; !ok {
-			set[subject] = struct{}{}
-			s.purposes[r.Purpose] = append(s.purposes[r.Purpose], subject)
-		}
-	}
-	return nil
-}
-
-// Events implements [Store].
-func (s *MemoryStore) Events(ctx context.Context, subject personaldata.SubjectID) ([]Record, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	chain := s.chains[subject]
-	out := make([]Record, len(chain))
-	for i, r := range chain {
-		out[i] = cloneRecord(r)
-	}
-	s.mu.RUnlock()
-	return out, nil
-}
-
-// Subjects implements [Store].
-func (s *MemoryStore) Subjects(ctx context.Context, purpose PurposeID) iter.Seq2[personaldata.SubjectID, error] {
-	return func(yield func(personaldata.SubjectID, error) bool) {
-		s.mu.RLock()
-		var list []personaldata.SubjectID
-		if purpose == "" {
-			list = s.order
-		} else {
-			list = s.purposes[purpose]
-		}
-		list = list[:len(list):len(list)] // appends never touch what we read
-		s.mu.RUnlock()
-		for i, subj := range list {
-			if i%1024 == 0 {
-				if err := ctx.Err(); err != nil {
-					yield("", err)
-					return
-				}
-			}
-			if !yield(subj, nil) {
-				return
-			}
-		}
-	}
-}
-
-// Len returns the number of records in the store.
-func (s *MemoryStore) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n := 0
-	for _, c := range s.chains {
-		n += len(c)
-	}
-	return n
+// A StoredDefinition is a registered [Purpose] or [Notice] as a [Store]
+// keeps it. Data is its encoding (JSON, at most [MaxDefinitionLen] bytes),
+// opaque to the store. It is a plain value, safe to share once built.
+type StoredDefinition struct {
+	Kind DefinitionKind
+	ID   string // at most 64 bytes
+	Data []byte
 }
