@@ -313,7 +313,7 @@ func TestPreferencesNoticeChanged(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil, func(o *consenthttp.Options) { o.FormLifetime = 60 * 24 * time.Hour })
 	f.grant("customer-1017", "newsletter")
-	require.NoError(t, f.ledger.AddNotice(consent.Notice{
+	require.NoError(t, f.ledger.AddNotice(context.Background(), consent.Notice{
 		Version: "2026-04", URL: "https://example.nl/privacy/2026-04", Language: "nl",
 		ContentHash: sha256.Sum256([]byte("privacy statement 2")),
 		AnnouncedAt: start, EffectiveAt: start.Add(31 * 24 * time.Hour),
