@@ -72,6 +72,7 @@ func Example_pii() {
 
 	c := Customer{ID: "c-1001", Email: "anna@example.nl", Name: "Anna de Vries", IBAN: "NL91ABNA0417164300", Plan: "pro"}
 	check(p.Protect(ctx, &c)) // Email, Name and IBAN now hold ciphertext: "pd1:cGQBA..."
+
 	ix, err := p.BlindIndex(Customer{}, "Email", " Anna@Example.NL") // SELECT ... WHERE email_index = ix
 	check(err)
 	fmt.Println(ix == c.EmailIndex, strings.HasPrefix(c.Name, "pd1:"))
@@ -356,4 +357,3 @@ func snippetsOf(src []byte) []snippet {
 	}
 	return out
 }
-
