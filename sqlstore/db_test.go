@@ -83,9 +83,13 @@ func serverBackend(t *testing.T, dialect sqlstore.Dialect) backend {
 	return backend{}
 }
 
-func openSQLiteFile(t testing.TB, path, journal string) *sql.DB {
+func openSQLiteFile(t testing.TB, path, journal string, pragmas ...string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode("+journal+")")
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(" + journal + ")"
+	for _, p := range pragmas {
+		dsn += "&_pragma=" + p
+	}
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -375,7 +375,8 @@ func (s *KeyStore) ShredSubject(ctx context.Context, subject personaldata.Subjec
 }
 
 // ReplaceKey implements [pii.KeyStore] with one conditional UPDATE that
-// compares the stored KEK ID and bytes with old.
+// compares the stored KEK ID and bytes with old. The checksum of the row is
+// replaced with the key.
 func (s *KeyStore) ReplaceKey(ctx context.Context, ref pii.KeyRef, old, new pii.WrappedKey) error {
 	if err := s.b.check(ctx); err != nil {
 		return err
@@ -386,9 +387,12 @@ func (s *KeyStore) ReplaceKey(ctx context.Context, ref pii.KeyRef, old, new pii.
 	if new.KEKID == "" || len(new.KEKID) > 255 || len(new.Ciphertext) == 0 {
 		return fmt.Errorf("sqlstore: ReplaceKey: %w: wrapped key needs a KEK ID of 1 to 255 bytes and some bytes", ErrInvalidArgument)
 	}
+	// A transaction of its own, although it is one statement: on SQLite
+	// that is what runs it with secure_delete on, so the bytes wrapped by
+	// the old KEK do not stay behind in a free page.
 	var n int64
-	err := s.b.retry(ctx, func() error {
-		res, err := s.b.db.ExecContext(ctx, s.q.replace, new.KEKID, new.Ciphertext, keyChecksum(ref, new),
+	err := s.b.inTx(ctx, func(q querier) error {
+		res, err := q.ExecContext(ctx, s.q.replace, new.KEKID, new.Ciphertext, keyChecksum(ref, new),
 			string(ref.Subject), string(ref.Scope), old.KEKID, nonNil(old.Ciphertext))
 		if err != nil {
 			return err
