@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -165,14 +164,12 @@ var tables = []string{"keys", "subjects", "holds", "migrations"}
 
 func dropTables(t testing.TB, db *sql.DB, prefix string) {
 	t.Helper()
-	names := make([]string, len(tables))
-	for i, n := range tables {
-		names[i] = prefix + n
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+strings.Join(names, ", ")); err != nil {
-		t.Errorf("drop tables of %s: %v", prefix, err)
+	for _, n := range tables {
+		if _, err := db.ExecContext(ctx, "DROP TABLE IF EXISTS "+prefix+n); err != nil {
+			t.Errorf("drop table %s%s: %v", prefix, n, err)
+		}
 	}
 }
 
