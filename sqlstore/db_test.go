@@ -46,7 +46,7 @@ func (b backend) opts(prefix string) *sqlstore.Options {
 // backends returns every database to test on: SQLite in a file and in
 // memory always, PostgreSQL and MySQL/MariaDB when their servers are
 // configured.
-func backends(t *testing.T) []backend {
+func backends(t testing.TB) []backend {
 	t.Helper()
 	bs := []backend{
 		{"SQLiteFile", sqlstore.SQLite, func(t testing.TB) (*sql.DB, string) {
@@ -71,7 +71,7 @@ func backends(t *testing.T) []backend {
 
 // serverBackend returns the one backend of a server, skipping the test
 // (or failing it under CI) when it is not configured.
-func serverBackend(t *testing.T, dialect sqlstore.Dialect) backend {
+func serverBackend(t testing.TB, dialect sqlstore.Dialect) backend {
 	t.Helper()
 	for _, b := range backends(t) {
 		if b.dialect == dialect && dialect != sqlstore.SQLite {
@@ -111,7 +111,7 @@ func openSQLiteMemory(t testing.TB) *sql.DB {
 
 // serverDB opens the database named by env, or returns nil after saying
 // why the tests of that server are skipped.
-func serverDB(t *testing.T, driver, env, name string) *sql.DB {
+func serverDB(t testing.TB, driver, env, name string) *sql.DB {
 	t.Helper()
 	required := os.Getenv(envRequire) == "1"
 	dsn := os.Getenv(env)

@@ -83,7 +83,7 @@ func serverBackends(t *testing.T) []backend {
 }
 
 // TestFaultConnectionCutMidBatch cuts the connection while GetKeys sends
-// its third query of a 1,000-ref batch: the call fails as a whole, with no
+// its third query of a 2,500-ref batch: the call fails as a whole, with no
 // partial result, and the next call works on a new connection.
 func TestFaultConnectionCutMidBatch(t *testing.T) {
 	for _, b := range serverBackends(t) {
@@ -92,15 +92,15 @@ func TestFaultConnectionCutMidBatch(t *testing.T) {
 			r := newFaultRig(t, b)
 			ctx := t.Context()
 			var refs []pii.KeyRef
-			for i := range 1000 {
+			for i := range 2500 {
 				refs = append(refs, ref(fmt.Sprintf("subject-%04d", i), "default"))
 				if i%100 == 0 {
 					_, err := r.direct.CreateKey(ctx, refs[i], wrapped(), t0)
 					require.NoError(t, err)
 				}
 			}
-			// subject-0999 is sent only with the last of three queries.
-			r.proxy.cutOn("subject-0999", 1)
+			// subject-2499 is sent only with the last of three queries.
+			r.proxy.cutOn("subject-2499", 1)
 			got, err := r.store.GetKeys(ctx, refs)
 			require.Error(t, err, "GetKeys over a cut connection")
 			require.Nil(t, got, "no partial result")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -139,9 +140,11 @@ func (s *KeyStore) GetKeys(ctx context.Context, refs []pii.KeyRef) ([]pii.Stored
 	return out, nil
 }
 
-// getChunk is the number of distinct refs GetKeys asks for in one query:
-// 3 parameters each, far below every dialect's limit.
-const getChunk = 400
+// getChunk is the number of distinct refs GetKeys asks for in one query.
+// PostgreSQL and SQLite get them as two or one parameters, so the limit only
+// bounds the size of one result; MySQL gets three placeholders per ref,
+// far below its limit of 65,535.
+const getChunk = 1000
 
 func compareRefs(a, b pii.KeyRef) int {
 	if c := strings.Compare(string(a.Subject), string(b.Subject)); c != 0 {
@@ -159,35 +162,8 @@ func subjectShredded(k pii.StoredKey, at time.Time) pii.StoredKey {
 }
 
 func (s *KeyStore) getChunk(ctx context.Context, refs []pii.KeyRef, found map[pii.KeyRef]pii.StoredKey, tombs map[personaldata.SubjectID]time.Time) error {
-	var q strings.Builder
-	args := make([]any, 0, 3*len(refs))
-	q.WriteString("SELECT subject, scope, state, kek_id, wrapped, checksum, created_at, shredded_at FROM ")
-	q.WriteString(s.b.table("keys"))
-	q.WriteString(" WHERE (subject, scope) IN (")
-	for i, r := range refs {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?)")
-		args = append(args, string(r.Subject), string(r.Scope))
-	}
-	q.WriteString(") UNION ALL SELECT subject, NULL, 0, NULL, NULL, NULL, NULL, shredded_at FROM ")
-	q.WriteString(s.b.table("subjects"))
-	q.WriteString(" WHERE shredded_at IS NOT NULL AND subject IN (")
-	n := 0
-	for i, r := range refs {
-		if i > 0 && r.Subject == refs[i-1].Subject {
-			continue // refs are sorted
-		}
-		if n > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("?")
-		args = append(args, string(r.Subject))
-		n++
-	}
-	q.WriteString(")")
-	rows, err := s.b.db.QueryContext(ctx, s.b.d.rebind(q.String()), args...)
+	query, args := s.getQuery(refs)
+	rows, err := s.b.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -529,4 +505,78 @@ func (s *KeyStore) Purge(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// getQuery returns the query that reads the key rows of refs (sorted, no
+// duplicates) and the tombstones of their subjects, and its arguments.
+// PostgreSQL and SQLite get the refs as arrays (text[] literals) or JSON,
+// so a statement of one shape serves every batch and takes no time to
+// plan; MySQL gets a list of row values.
+func (s *KeyStore) getQuery(refs []pii.KeyRef) (string, []any) {
+	keys, subjects := s.b.table("keys"), s.b.table("subjects")
+	const cols = "SELECT subject, scope, state, kek_id, wrapped, checksum, created_at, shredded_at FROM "
+	const tomb = " UNION ALL SELECT subject, NULL, 0, NULL, NULL, NULL, NULL, shredded_at FROM "
+	switch s.b.d {
+	case PostgreSQL:
+		return cols + keys + " WHERE (subject, scope) IN (SELECT * FROM unnest($1::text[], $2::text[]))" +
+				tomb + subjects + " WHERE shredded_at IS NOT NULL AND subject = ANY($1::text[])",
+			[]any{pgArray(refs, func(r pii.KeyRef) string { return string(r.Subject) }), pgArray(refs, func(r pii.KeyRef) string { return string(r.Scope) })}
+	case SQLite:
+		b := make([][2]string, len(refs))
+		for i, r := range refs {
+			b[i] = [2]string{string(r.Subject), string(r.Scope)}
+		}
+		js, _ := json.Marshal(b) // strings only: cannot fail
+		return cols + keys + " WHERE (subject, scope) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))" +
+			tomb + subjects + " WHERE shredded_at IS NOT NULL AND subject IN (SELECT json_extract(value, '$[0]') FROM json_each(?1))", []any{string(js)}
+	}
+	var q strings.Builder
+	args := make([]any, 0, 3*len(refs))
+	q.WriteString(cols + keys + " WHERE (subject, scope) IN (")
+	for i, r := range refs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?)")
+		args = append(args, string(r.Subject), string(r.Scope))
+	}
+	q.WriteString(")" + tomb + subjects + " WHERE shredded_at IS NOT NULL AND subject IN (")
+	n := 0
+	for i, r := range refs {
+		if i > 0 && r.Subject == refs[i-1].Subject {
+			continue // refs are sorted
+		}
+		if n > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("?")
+		args = append(args, string(r.Subject))
+		n++
+	}
+	q.WriteString(")")
+	return q.String(), args
+}
+
+// pgArray writes a PostgreSQL text[] literal of one field of refs: every
+// element double-quoted, with backslash and double quote escaped. Any
+// PostgreSQL driver passes it as a string.
+func pgArray(refs []pii.KeyRef, field func(pii.KeyRef) string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, r := range refs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		v := field(r)
+		for j := 0; j < len(v); j++ {
+			if v[j] == '"' || v[j] == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(v[j])
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
 }

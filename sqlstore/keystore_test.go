@@ -334,7 +334,7 @@ func TestGetKeysLargeBatch(t *testing.T) {
 		s, _, _ := openKeyStore(t, b)
 		var refs []pii.KeyRef
 		want := map[pii.KeyRef][]byte{}
-		for i := range 1000 {
+		for i := range 2500 {
 			r := ref(fmt.Sprintf("subject-%04d", i), "default")
 			refs = append(refs, r)
 			if i%97 == 0 {
@@ -345,7 +345,7 @@ func TestGetKeysLargeBatch(t *testing.T) {
 			}
 		}
 		require.NoError(t, s.ShredSubject(ctx, "subject-0500", t0))
-		refs = append(refs, refs[:500]...) // duplicates, across chunks
+		refs = append(refs, refs[:1500]...) // duplicates, across chunks
 		got, err := s.GetKeys(ctx, refs)
 		require.NoError(t, err)
 		require.Len(t, got, len(refs))
@@ -362,6 +362,6 @@ func TestGetKeysLargeBatch(t *testing.T) {
 			}
 		}
 		got[0].Wrapped.Ciphertext[0] ^= 1
-		require.Equal(t, want[refs[0]], got[1000].Wrapped.Ciphertext, "duplicates own their bytes")
+		require.Equal(t, want[refs[0]], got[2500].Wrapped.Ciphertext, "duplicates own their bytes")
 	})
 }
