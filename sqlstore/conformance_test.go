@@ -17,6 +17,7 @@ import (
 func TestKeyStoreConformance(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel() // each backend on databases of its own
 			piitest.RunConformanceTests(t, func(t *testing.T) pii.KeyStore {
 				s, _, _ := openKeyStore(t, b)
 				return underSuite(s)
@@ -28,6 +29,7 @@ func TestKeyStoreConformance(t *testing.T) {
 func TestHoldStoreConformance(t *testing.T) {
 	for _, b := range backends(t) {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			retentiontest.RunConformanceTests(t, func(t *testing.T) retention.HoldStore {
 				db, prefix := b.fresh(t)
 				s, err := sqlstore.OpenHoldStore(context.Background(), db, b.dialect, b.opts(prefix))
