@@ -32,6 +32,9 @@ func BenchmarkGetKeys(b *testing.B) {
 	n := benchSize(b, "PERSONALDATA_BENCH_KEYS", 1000)
 	for _, be := range backends(b) {
 		b.Run(be.name, func(b *testing.B) {
+			if be.skip != "" {
+				b.Skip(be.skip)
+			}
 			ctx := context.Background()
 			s, _, _ := openKeyStore(b, be)
 			refs := make([]pii.KeyRef, n)
@@ -115,6 +118,9 @@ func BenchmarkProtectReveal(b *testing.B) {
 	}
 	for _, be := range backends(b) {
 		b.Run(be.name, func(b *testing.B) {
+			if be.skip != "" {
+				b.Skip(be.skip)
+			}
 			s, _, _ := openKeyStore(b, be)
 			var onSQL, inMemory time.Duration
 			iters := 0

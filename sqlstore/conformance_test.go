@@ -16,7 +16,7 @@ import (
 
 func TestKeyStoreConformance(t *testing.T) {
 	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
+		b.run(t, func(t *testing.T) {
 			t.Parallel() // each backend on databases of its own
 			piitest.RunConformanceTests(t, func(t *testing.T) pii.KeyStore {
 				s, _, _ := openKeyStore(t, b)
@@ -28,7 +28,7 @@ func TestKeyStoreConformance(t *testing.T) {
 
 func TestHoldStoreConformance(t *testing.T) {
 	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
+		b.run(t, func(t *testing.T) {
 			t.Parallel()
 			retentiontest.RunConformanceTests(t, func(t *testing.T) retention.HoldStore {
 				db, prefix := b.fresh(t)

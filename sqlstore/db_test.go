@@ -37,6 +37,18 @@ type backend struct {
 	// uses; the tables are dropped (or the database removed) by
 	// t.Cleanup.
 	fresh func(t testing.TB) (*sql.DB, string)
+	// skip, if set, says why this backend is not tested here.
+	skip string
+}
+
+// run runs fn as t's subtest for b, or skips that subtest saying why.
+func (b backend) run(t *testing.T, fn func(t *testing.T)) {
+	t.Run(b.name, func(t *testing.T) {
+		if b.skip != "" {
+			t.Skip(b.skip)
+		}
+		fn(t)
+	})
 }
 
 func (b backend) opts(prefix string) *sqlstore.Options {
@@ -45,27 +57,26 @@ func (b backend) opts(prefix string) *sqlstore.Options {
 
 // backends returns every database to test on: SQLite in a file and in
 // memory always, PostgreSQL and MySQL/MariaDB when their servers are
-// configured.
+// configured, and otherwise a backend that says why it is skipped.
 func backends(t testing.TB) []backend {
 	t.Helper()
 	bs := []backend{
-		{"SQLiteFile", sqlstore.SQLite, func(t testing.TB) (*sql.DB, string) {
+		{name: "SQLiteFile", dialect: sqlstore.SQLite, fresh: func(t testing.TB) (*sql.DB, string) {
 			// synchronous(normal): WAL commits survive a crash of the
 			// process but not of the machine; enough for tests, and a
 			// common choice in production.
 			return openSQLiteFile(t, filepath.Join(t.TempDir(), "store.db"), "wal", "synchronous(normal)"), "pd_"
 		}},
-		{"SQLiteMemory", sqlstore.SQLite, func(t testing.TB) (*sql.DB, string) {
+		{name: "SQLiteMemory", dialect: sqlstore.SQLite, fresh: func(t testing.TB) (*sql.DB, string) {
 			return openSQLiteMemory(t), "pd_"
 		}},
 	}
-	if db := serverDB(t, "pgx", envPostgres, "PostgreSQL"); db != nil {
-		bs = append(bs, backend{"PostgreSQL", sqlstore.PostgreSQL, func(t testing.TB) (*sql.DB, string) {
-			return db, freshPrefix(t, db)
-		}})
-	}
-	if db := serverDB(t, "mysql", envMySQL, "MySQL/MariaDB"); db != nil {
-		bs = append(bs, backend{"MySQL", sqlstore.MySQL, func(t testing.TB) (*sql.DB, string) {
+	for _, sv := range []struct {
+		name, driver, env string
+		dialect           sqlstore.Dialect
+	}{{"PostgreSQL", "pgx", envPostgres, sqlstore.PostgreSQL}, {"MySQL", "mysql", envMySQL, sqlstore.MySQL}} {
+		db, why := serverDB(t, sv.driver, sv.env, sv.name)
+		bs = append(bs, backend{name: sv.name, dialect: sv.dialect, skip: why, fresh: func(t testing.TB) (*sql.DB, string) {
 			return db, freshPrefix(t, db)
 		}})
 	}
@@ -78,6 +89,9 @@ func serverBackend(t testing.TB, dialect sqlstore.Dialect) backend {
 	t.Helper()
 	for _, b := range backends(t) {
 		if b.dialect == dialect && dialect != sqlstore.SQLite {
+			if b.skip != "" {
+				t.Skip(b.skip)
+			}
 			return b
 		}
 	}
@@ -112,9 +126,11 @@ func openSQLiteMemory(t testing.TB) *sql.DB {
 	return db
 }
 
-// serverDB opens the database named by env, or returns nil after saying
-// why the tests of that server are skipped.
-func serverDB(t testing.TB, driver, env, name string) *sql.DB {
+// serverDB opens the database named by env, or says why the tests of that
+// server are skipped. Under PERSONALDATA_REQUIRE_DATABASES=1 it fails t
+// instead. Messages name the variable, never its value (it may hold a
+// password).
+func serverDB(t testing.TB, driver, env, name string) (*sql.DB, string) {
 	t.Helper()
 	required := os.Getenv(envRequire) == "1"
 	dsn := os.Getenv(env)
@@ -122,8 +138,7 @@ func serverDB(t testing.TB, driver, env, name string) *sql.DB {
 		if required {
 			t.Fatalf("%s=1 but %s is not set: cannot test on %s", envRequire, env, name)
 		}
-		t.Logf("%s not set: %s tests skipped (.ci/run sets it)", env, name)
-		return nil
+		return nil, fmt.Sprintf("%s not set: %s tests skipped (.ci/run sets it and starts the server)", env, name)
 	}
 	db, err := sql.Open(driver, dsn)
 	if err == nil {
@@ -136,15 +151,14 @@ func serverDB(t testing.TB, driver, env, name string) *sql.DB {
 			_ = db.Close()
 		}
 		if required {
-			t.Fatalf("%s is not reachable at %s=%s: %v", name, env, dsn, err)
+			t.Fatalf("%s (%s) is not reachable: %v", name, env, err)
 		}
-		t.Logf("%s is not reachable at %s: %v: %s tests skipped", name, env, err, name)
-		return nil
+		return nil, fmt.Sprintf("%s (%s) is not reachable: %v: %s tests skipped", name, env, err, name)
 	}
 	db.SetMaxOpenConns(24)
 	db.SetMaxIdleConns(24)
 	t.Cleanup(func() { _ = db.Close() })
-	return db
+	return db, ""
 }
 
 // freshPrefix returns a table prefix of its own and drops its tables when

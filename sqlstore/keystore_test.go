@@ -36,7 +36,7 @@ func wrapped() pii.WrappedKey {
 // forEachBackend runs fn on a store of its own per backend, in parallel.
 func forEachBackend(t *testing.T, fn func(t *testing.T, b backend)) {
 	for _, b := range backends(t) {
-		t.Run(b.name, func(t *testing.T) {
+		b.run(t, func(t *testing.T) {
 			t.Parallel()
 			fn(t, b)
 		})
