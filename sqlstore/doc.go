@@ -177,9 +177,13 @@
 // back-off ([Options.MaxRetries]); the retry path is tested on PostgreSQL
 // at SERIALIZABLE. What that path requires of the host:
 //
-//   - Run migrations from one process (a deploy step) on CockroachDB, where
-//     pg_advisory_xact_lock locks nothing; the statements are idempotent,
+//   - Check that your version has pg_advisory_xact_lock; where it is
+//     missing or locks nothing, open the stores once from one process (a
+//     deploy step) before the others start. The statements are idempotent,
 //     so a second runner only repeats them.
+//   - The queries use only PostgreSQL features both databases document
+//     (ON CONFLICT, FOR UPDATE, unnest of two arrays, ANY); they are tested
+//     on PostgreSQL, not on CockroachDB or YugabyteDB.
 //   - If one subject ID prefix is very hot (IDs that are sequential
 //     numbers), consider hash-sharded indexes (CockroachDB USING HASH) on
 //     the keys table: a schema change the store does not make for you.

@@ -103,6 +103,7 @@ func (s *HoldStore) Release(ctx context.Context, id ulid.ULID, at time.Time, by 
 	if at.IsZero() {
 		return retention.Hold{}, fmt.Errorf("%w: release time is zero", retention.ErrInvalidHold)
 	}
+	// Hold.Validate checks ReleasedBy as it checks every text field.
 	probe := retention.Hold{ID: id, Subject: "x", Reason: "x", ReleasedBy: by}
 	if err := probe.Validate(); err != nil {
 		return retention.Hold{}, fmt.Errorf("%w: released-by is malformed", retention.ErrInvalidHold)
