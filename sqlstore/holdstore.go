@@ -94,8 +94,9 @@ func (s *HoldStore) Place(ctx context.Context, h retention.Hold) error {
 	return nil
 }
 
-// Release implements [retention.HoldStore] with one conditional UPDATE, so
-// that of two releases racing exactly one wins.
+// Release implements [retention.HoldStore]: it reads the hold, then
+// releases it with one conditional UPDATE, so that of two releases racing
+// exactly one wins.
 func (s *HoldStore) Release(ctx context.Context, id ulid.ULID, at time.Time, by string) (retention.Hold, error) {
 	if err := s.b.check(ctx); err != nil {
 		return retention.Hold{}, err
@@ -112,6 +113,15 @@ func (s *HoldStore) Release(ctx context.Context, id ulid.ULID, at time.Time, by 
 	if err != nil {
 		return retention.Hold{}, fmt.Errorf("%w: %w", retention.ErrInvalidHold, err)
 	}
+	// Read first: a hold that is unknown, released or corrupt is not
+	// touched.
+	h, err := s.Get(ctx, id)
+	if err != nil {
+		return retention.Hold{}, err
+	}
+	if !h.ReleasedAt.IsZero() {
+		return h, fmt.Errorf("%w: %s", retention.ErrHoldReleased, id)
+	}
 	var n int64
 	err = s.b.retry(ctx, func() error {
 		res, err := s.b.db.ExecContext(ctx, s.q.release, released, by, id.String())
@@ -124,13 +134,13 @@ func (s *HoldStore) Release(ctx context.Context, id ulid.ULID, at time.Time, by 
 	if err != nil {
 		return retention.Hold{}, fmt.Errorf("sqlstore: Release hold %s: %w", id, err)
 	}
-	h, err := s.Get(ctx, id)
-	if err != nil {
-		return retention.Hold{}, err
-	}
-	if n == 0 {
+	if n == 0 { // released by another call meanwhile
+		if h, err = s.Get(ctx, id); err != nil {
+			return retention.Hold{}, err
+		}
 		return h, fmt.Errorf("%w: %s", retention.ErrHoldReleased, id)
 	}
+	h.ReleasedAt, h.ReleasedBy = timeOf(released), by
 	return h, nil
 }
 
