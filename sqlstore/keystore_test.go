@@ -365,3 +365,21 @@ func TestGetKeysLargeBatch(t *testing.T) {
 		require.Equal(t, want[refs[0]], got[2500].Wrapped.Ciphertext, "duplicates own their bytes")
 	})
 }
+
+// TestReplaceKeyWithItself replaces a key with the same bytes: a rotation
+// rerun after a crash. MySQL reports no changed row for it, which must
+// not read as a stale key.
+func TestReplaceKeyWithItself(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, _, _ := openKeyStore(t, b)
+		r, k := ref("same", "default"), wrapped()
+		_, err := s.CreateKey(ctx, r, k, t0)
+		require.NoError(t, err)
+		require.NoError(t, s.ReplaceKey(ctx, r, k, k))
+		require.ErrorIs(t, s.ReplaceKey(ctx, r, wrapped(), wrapped()), pii.ErrKeyChanged)
+		got, err := s.GetKeys(ctx, []pii.KeyRef{r})
+		require.NoError(t, err)
+		require.Equal(t, k.Ciphertext, got[0].Wrapped.Ciphertext)
+	})
+}
