@@ -121,13 +121,18 @@ func (d Dialect) retryable(err error) bool {
 				return true
 			}
 		}
-		if c, ok := e.(interface{ Code() int }); ok && d == SQLite { // modernc.org/sqlite
-			switch c.Code() & 0xff {
-			case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+		if d == SQLite {
+			code, ok := int64(0), false
+			if c, is := e.(interface{ Code() int }); is { // modernc.org/sqlite
+				code, ok = int64(c.Code()), true
+			} else { // mattn/go-sqlite3: sqlite3.Error{Code: ErrNo}
+				code, ok = intField(e, "Error", "Code")
+			}
+			if ok && (code&0xff == 5 || code&0xff == 6) { // SQLITE_BUSY, SQLITE_LOCKED
 				return true
 			}
 		}
-		if n, ok := mysqlNumber(e); ok {
+		if n, ok := intField(e, "MySQLError", "Number"); ok {
 			switch n {
 			case 1213, 1205: // deadlock, lock wait timeout
 				return true
@@ -137,21 +142,27 @@ func (d Dialect) retryable(err error) bool {
 	return false
 }
 
-// mysqlNumber reads the Number field of a *mysql.MySQLError.
-func mysqlNumber(err error) (uint16, bool) {
+// intField reads the integer field of a driver's error struct, such as
+// the Number of a *mysql.MySQLError, without importing the driver.
+func intField(err error, typeName, field string) (int64, bool) {
 	v := reflect.ValueOf(err)
-	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return 0, false
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct || v.Type().Name() != typeName {
 		return 0, false
 	}
-	v = v.Elem()
-	if v.Type().Name() != "MySQLError" {
-		return 0, false
+	f := v.FieldByName(field)
+	switch f.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return f.Int(), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return int64(f.Uint()), true
 	}
-	f := v.FieldByName("Number")
-	if !f.IsValid() || f.Kind() != reflect.Uint16 {
-		return 0, false
-	}
-	return uint16(f.Uint()), true
+	return 0, false
 }
 
 // walkErrors yields err and every error it wraps.
