@@ -13,7 +13,8 @@ type Dialect uint8
 
 // The dialects this package speaks.
 const (
-	// SQLite, 3.24 or later (modernc.org/sqlite, mattn/go-sqlite3).
+	// SQLite, 3.38 or later, or earlier builds with the JSON1 functions
+	// (modernc.org/sqlite, mattn/go-sqlite3).
 	SQLite Dialect = iota + 1
 	// PostgreSQL, 12 or later (github.com/jackc/pgx/v5/stdlib, lib/pq),
 	// and the PostgreSQL-compatible distributed databases CockroachDB and
