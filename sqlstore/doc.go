@@ -1,0 +1,235 @@
+// Package sqlstore keeps the library's storage interfaces in a SQL database
+// through database/sql: [KeyStore] is a [pii.KeyStore], [HoldStore] a
+// [retention.HoldStore]. One package speaks three dialects, chosen by the
+// host: [SQLite], [PostgreSQL] (and the PostgreSQL-compatible distributed
+// databases) and [MySQL] (MySQL and MariaDB). It imports no driver: the host
+// opens the *sql.DB with the driver it likes and keeps owning it.
+//
+// Each store creates and migrates its own tables when it is opened, under a
+// table prefix ([Options.TablePrefix], default "personaldata_"), so they sit
+// beside the host's tables or in a database of their own.
+//
+// # Wiring each dialect
+//
+// SQLite, with modernc.org/sqlite (no cgo). Name a busy timeout in the DSN,
+// so that readers wait for a writer instead of failing; WAL lets readers
+// run beside the writer:
+//
+//	import _ "modernc.org/sqlite"
+//
+//	db, err := sql.Open("sqlite", "file:/var/lib/app/keys.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(wal)")
+//	keys, err := sqlstore.OpenKeyStore(ctx, db, sqlstore.SQLite, nil)
+//
+// An in-memory SQLite database lives and dies with one connection: call
+// db.SetMaxOpenConns(1) on it (the store never needs two connections at
+// once). The store turns on PRAGMA secure_delete itself, on each connection
+// it writes with, and begins its write transactions IMMEDIATE.
+//
+// PostgreSQL, with github.com/jackc/pgx/v5/stdlib (lib/pq works too):
+//
+//	import _ "github.com/jackc/pgx/v5/stdlib"
+//
+//	db, err := sql.Open("pgx", "postgres://app@db.internal:5432/keys?sslmode=verify-full")
+//	keys, err := sqlstore.OpenKeyStore(ctx, db, sqlstore.PostgreSQL, nil)
+//
+// To keep the tables in a schema of their own, name it in the connection
+// string (search_path=personaldata); the prefix still applies.
+//
+// MySQL 8 or MariaDB 10.5 and later, with github.com/go-sql-driver/mysql, on
+// InnoDB:
+//
+//	import _ "github.com/go-sql-driver/mysql"
+//
+//	db, err := sql.Open("mysql", "app:secret@tcp(db.internal:3306)/keys?interpolateParams=true")
+//	keys, err := sqlstore.OpenKeyStore(ctx, db, sqlstore.MySQL, nil)
+//
+// interpolateParams=true (safe with the utf8mb4 default) sends each query
+// with its arguments in one round trip; without it the driver prepares,
+// executes and closes a statement, three round trips per query.
+//
+// Every text column is a binary string on MySQL (VARBINARY, BLOB), so
+// subject IDs compare byte for byte whatever the server's collation: "Ann",
+// "ann" and "ann " are three subjects, as they are on the other dialects.
+//
+// The hold store is opened the same way, with [OpenHoldStore]; it may share
+// the key store's database or live in the host's.
+//
+// # Schema and indexes
+//
+// Times are BIGINT nanoseconds since 1970 UTC (NULL for none): one type
+// that every dialect compares and sorts alike, with no time zone to lose.
+// Primary keys are natural keys, never sequences.
+//
+//	<prefix>migrations  (component, version) PRIMARY KEY, name, applied_at
+//	                    one row per applied migration of each store
+//	<prefix>subjects    subject PRIMARY KEY, shredded_at
+//	                    one row per subject that ever had a key; the row a
+//	                    write on the subject's keys locks first, and the
+//	                    subject tombstone (shredded_at set)
+//	<prefix>keys        (subject, scope) PRIMARY KEY, state, kek_id, wrapped,
+//	                    checksum, created_at, shredded_at
+//	                    state 1: an active key, wrapped by the KEK kek_id;
+//	                    state 2: a tombstone, with kek_id, wrapped and
+//	                    checksum NULL
+//	<prefix>holds       id (ULID text) PRIMARY KEY, subject, record_key,
+//	                    reason, citation, placed_by, placed_at, released_at,
+//	                    released_by; indexes (subject, released_at) and
+//	                    (record_key, released_at)
+//
+// The checksum is 16 bytes of SHA-256 over the row's subject, scope, KEK ID
+// and wrapped key: a truncated or altered key, or one copied into another
+// subject's row, is reported as [ErrCorrupt] instead of being handed to the
+// KEK.
+//
+// # How the tables grow
+//
+// The key tables grow by one subjects row per subject and one keys row per
+// (subject, scope) that ever had a key or was shredded: some 200 bytes per
+// key with a 60-byte wrapped key (pii.LocalKeyWrapper) and its index entry,
+// so ten million subjects with two scopes take about 4 GB. Rows are never
+// deleted: a tombstone is what keeps a shredded scope from getting a new
+// key, and it holds no key material. The holds table grows by one row per
+// hold ever placed; released holds stay as the record of what was held and
+// when.
+//
+// GetKeys reads up to 1,000 refs per query, with the tombstones of their
+// subjects in the same query: the Protector's batch of a page of records is
+// one round trip. On PostgreSQL the refs go as two text[] parameters and on
+// SQLite as one JSON parameter, so every batch has one statement shape and
+// plans in no time; on MySQL as a list of row values.
+//
+// # Key placement
+//
+// Crypto-shredding erases every copy of a subject's data, backups included,
+// only if the key does not come back. Keep the key store in a database of
+// its own, apart from the data it protects: another SQLite file, another
+// PostgreSQL database or server, another MySQL schema with its own backup
+// schedule. Then restoring a backup of the data brings back ciphertext whose
+// keys are still shredded, and it stays erased. (The erasure package
+// re-applies, after a restore, every erasure recorded since the backup was
+// taken; that covers the data stored in the clear.)
+//
+// The key database needs backups too, or a lost disk loses every protected
+// field. A backup of it holds the keys of subjects shredded since it was
+// taken, so:
+//
+//  1. Keep key backups short-lived: retain them no longer than the time
+//     within which you promise erasure (say 30 days), and never restore one
+//     into service without re-applying the shreds recorded since (the
+//     tombstones of the live key database, or the erasure log).
+//  2. The keys in a backup are wrapped by the KEK. Rotate the KEK
+//     ([pii.Protector.Rewrap]) on a schedule and destroy the old KEK once no
+//     backup that needs it is kept: every copy of a wrapped key made under
+//     it, in backups, WAL archives, replicas or free disk blocks, is dead
+//     from that moment on. This is the guarantee that reaches copies the
+//     database itself can no longer overwrite.
+//  3. Keep the KEK out of the key database and its backups (a KMS, Vault,
+//     or a secret manager for pii.LocalKeyWrapper's master key).
+//
+// # Shredding and old row versions
+//
+// Shredding sets the wrapped key to NULL; no soft delete, no flag. But an
+// UPDATE leaves the old row version somewhere for a while, and each
+// database lets it go differently:
+//
+//   - SQLite: the store turns on PRAGMA secure_delete for every write, so
+//     SQLite overwrites the old content with zeros in the database file at
+//     once (tested: the file is searched for the key's bytes after a
+//     shred). In WAL mode, the WAL file still holds the pages written when
+//     the key was created until a checkpoint: [KeyStore.Purge] checkpoints
+//     and truncates it. A rollback journal is deleted at commit, but its
+//     blocks stay on the file system until reused.
+//   - PostgreSQL: an UPDATE leaves a dead tuple with the old key in the
+//     table's pages until VACUUM removes it; autovacuum does so on its
+//     own schedule, [KeyStore.Purge] at once (VACUUM of the two key tables;
+//     VACUUM FULL rewrites them, under an exclusive lock). The WAL holds the
+//     row images until its segments are recycled, and archived WAL (for
+//     point-in-time recovery) and replicas' history as long as they are
+//     kept: treat them as backups of the key database.
+//   - MySQL/MariaDB (InnoDB): the old version goes to the undo log, which
+//     the purge thread clears once no open transaction can see it
+//     (seconds, unless a long transaction holds it); the redo log is
+//     overwritten as it cycles. With row-based binary logging the binlog
+//     holds the row images until binlog_expire_logs_seconds (MySQL) or
+//     expire_logs_days (MariaDB) removes it: treat binlogs as backups of
+//     the key database. Purge has nothing to ask for on demand.
+//
+// Everything the database cannot reach is handled by point 2 of "Key
+// placement": old copies of a wrapped key are useless once its KEK is gone.
+//
+// # Migrations
+//
+// Each store owns a component of the schema ("keys", "holds") with its own
+// numbered migrations, recorded in the migrations table. Opening a store
+// applies the migrations its component lacks; a database already current
+// costs one SELECT. Several processes may open stores at once: they take a
+// lock per dialect (PostgreSQL pg_advisory_xact_lock, MySQL GET_LOCK,
+// SQLite BEGIN IMMEDIATE) and the first one migrates while the others wait.
+// On PostgreSQL and SQLite each migration runs in a transaction; MySQL
+// commits DDL as it goes, so every statement is idempotent (CREATE TABLE IF
+// NOT EXISTS, with its indexes). A database migrated by a newer build is
+// left alone, as migrations only add.
+//
+// # Distributed SQL
+//
+// The PostgreSQL dialect runs unchanged on CockroachDB and YugabyteDB: keys
+// are natural (subject, scope) and ULIDs, never sequences or SERIAL, so rows
+// spread over ranges instead of piling onto the last one; a subject's key
+// rows and its subjects row sort together, so one subject's writes touch
+// one range. These databases run SERIALIZABLE and abort conflicting
+// transactions with SQLSTATE 40001, which the store retries with bounded
+// back-off ([Options.MaxRetries]); the retry path is tested on PostgreSQL
+// at SERIALIZABLE. What that path requires of the host:
+//
+//   - Check that your version has pg_advisory_xact_lock; where it is
+//     missing or locks nothing, open the stores once from one process (a
+//     deploy step) before the others start. The statements are idempotent,
+//     so a second runner only repeats them.
+//   - The queries use only PostgreSQL features both databases document
+//     (ON CONFLICT, FOR UPDATE, unnest of two arrays, ANY); they are tested
+//     on PostgreSQL, not on CockroachDB or YugabyteDB.
+//   - If one subject ID prefix is very hot (IDs that are sequential
+//     numbers), consider hash-sharded indexes (CockroachDB USING HASH) on
+//     the keys table: a schema change the store does not make for you.
+//   - Keep the store's calls short: each is one transaction of a few
+//     statements, and a retry reruns all of it.
+//
+// # Adding a store
+//
+// Every store of this package follows one pattern: a component name and a
+// []migration in schema.go; an Open<Store>(ctx, db, dialect, *Options)
+// that builds the shared base, migrates its component and prepares its
+// statements for the dialect and prefix; methods that validate input, then
+// run one transaction through the base (retried on serialization failures,
+// IMMEDIATE and secure_delete on SQLite); a compile-time check against the
+// interface; and a test that runs the interface's conformance suite on
+// every backend.
+//
+// # Errors
+//
+// Stores return the sentinels of the interfaces they implement, wrapped as
+// their contracts say ([pii.ErrForgotten], [pii.ErrKeyChanged],
+// [pii.ErrKeyNotFound], [retention.ErrHoldExists], ...), and their own:
+// [ErrInvalidArgument] for input refused before it reaches the database
+// (including ShredKeys with no scopes), [ErrCorrupt] for a stored row that
+// fails its checks, [ErrSerialization] when retries ran out, [ErrSchema]
+// for a failed migration and [ErrClosed] after Close. Driver errors (a
+// lost connection, a server that refuses) are wrapped with the operation's
+// name. A failed call writes nothing: every write is one transaction. A
+// connection lost at COMMIT leaves it unknown whether the transaction
+// committed; every write of the key and hold stores is idempotent or
+// compare-and-swap, so repeating the call settles it. No error carries key
+// bytes or other stored values beyond a subject ID, scope or hold ID.
+//
+// # Concurrency
+//
+// Every store is safe for concurrent use by many goroutines, and by many
+// processes sharing one database. Writes on a subject's keys lock that
+// subject's row first (SELECT ... FOR UPDATE; SQLite writes one
+// transaction at a time), so create-if-absent, tombstones and ShredSubject
+// hold across processes: two processes creating a key for a new subject end
+// with one key, and no key is created after a shred. Reads take no lock.
+// Keys reads in pages and holds no connection while the caller works, so
+// the caller may write to the store during an iteration (as
+// pii.Protector.Rewrap does).
+package sqlstore
