@@ -6,9 +6,11 @@
 //
 //	go run ./examples/mailservice
 //
-// It keeps the provider's own data (customers, invoices) in a SQLite file
-// and the library's storage in memory, all under a temporary directory
-// removed at the end; -db names the data file to keep it. Each step says what
+// It keeps the provider's own data (customers, invoices) in one SQLite file
+// and the wrapped keys and legal holds in another, so that a backup of the
+// data does not bring back a shredded key; both go to a temporary directory
+// removed at the end. -db names the data file instead (the key file is
+// created beside it), and -postgres puts the keys and holds in PostgreSQL. Each step says what
 // happens in plain words, and each promise is checked in code: the program
 // exits with status 1 if one is broken. The clock is fixed and the randomness
 // seeded, so the output is the same on every run.
@@ -24,12 +26,14 @@ import (
 
 // config is what the flags choose.
 type config struct {
-	dir    string // working directory for files: the data database, backups, exports
-	dbPath string // the data database; "" means data.db in dir
+	dir      string // working directory for files: backups, exports, and the databases by default
+	dbPath   string // the data database; "" means data.db in dir
+	postgres string // DSN of a PostgreSQL database for the library's stores; "" means SQLite
 }
 
 func main() {
-	dbPath := flag.String("db", "", "path of the SQLite data database to create (default: in a temporary directory)")
+	dbPath := flag.String("db", "", "path of the SQLite data database to create, the key database beside it\n(default: in a temporary directory, removed at the end)")
+	postgres := flag.String("postgres", "", "DSN of a PostgreSQL database for the keys and legal holds,\nsuch as postgres://user@localhost:5432/db (tables of the run are dropped at the end)")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "mailservice-")
@@ -37,7 +41,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mailservice:", err)
 		os.Exit(1)
 	}
-	err = run(context.Background(), os.Stdout, config{dir: dir, dbPath: *dbPath})
+	err = run(context.Background(), os.Stdout, config{dir: dir, dbPath: *dbPath, postgres: *postgres})
 	os.RemoveAll(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mailservice:", err)
@@ -50,8 +54,11 @@ func main() {
 func run(ctx context.Context, out io.Writer, cfg config) error {
 	if cfg.dbPath == "" {
 		cfg.dbPath = cfg.dir + "/data.db"
-	} else if _, err := os.Stat(cfg.dbPath); err == nil {
-		return fmt.Errorf("-db %s: the file exists; the tour starts from an empty database", cfg.dbPath)
+	}
+	for _, p := range []string{cfg.dbPath, keysPath(cfg.dbPath)} {
+		if _, err := os.Stat(p); err == nil {
+			return fmt.Errorf("%s exists; the tour starts from empty databases", p)
+		}
 	}
 	t, err := newTour(ctx, out, cfg)
 	if err != nil {
