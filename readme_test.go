@@ -10,11 +10,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"database/sql"
 	"errors"
 	"fmt"
 	"iter"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +29,9 @@ import (
 	"github.com/personaldata/personaldata/pii"
 	"github.com/personaldata/personaldata/pii/piitest"
 	"github.com/personaldata/personaldata/retention"
+	"github.com/personaldata/personaldata/sqlstore"
+
+	_ "modernc.org/sqlite"
 )
 
 // check stands for the host's error handling in the snippets.
@@ -289,6 +294,41 @@ func TestKeyStore(t *testing.T) {
 // README: end
 
 func newKeyStore(*testing.T) pii.KeyStore { return pii.NewMemoryKeyStore() }
+
+func Example_sqlstore() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "readme-")
+	check(err)
+	defer os.RemoveAll(dir)
+	wrapper, err := pii.NewLocalKeyWrapper("kek-2026", masterKey)
+	check(err)
+	policy, err := retention.ParsePolicy([]byte(policyJSON))
+	check(err)
+	// README: sqlstore
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "keys.db")+"?_pragma=busy_timeout(5000)")
+	check(err)
+	defer db.Close()
+	keys, err := sqlstore.OpenKeyStore(ctx, db, sqlstore.SQLite, nil) // creates or migrates its tables
+	check(err)
+	holds, err := sqlstore.OpenHoldStore(ctx, db, sqlstore.SQLite, nil)
+	check(err)
+
+	protector, err := pii.New(keys, wrapper, nil)
+	check(err)
+	evaluator, err := retention.New(policy, holds, nil)
+	check(err)
+	// README: end
+	defer protector.Close()
+	_ = evaluator
+	env, err := protector.Seal(ctx, "c-1001", personaldata.DefaultScope, "email", []byte("anna@example.nl"))
+	check(err)
+	check(protector.ForgetSubject(ctx, "c-1001"))
+	_, err = protector.Open(ctx, "c-1001", personaldata.DefaultScope, "email", env)
+	fmt.Println(errors.Is(err, pii.ErrErased))
+
+	// Output:
+	// true
+}
 
 // TestReadmeSnippets checks that every Go block of README.md is one of the
 // snippets above, in order, character for character.
