@@ -96,7 +96,7 @@ func (t *tour) accessRequest(ctx context.Context) error {
 	if req, err = t.erasure.VerifyIdentity(ctx, req.ID, "staff-3"); err != nil {
 		return err
 	}
-	t.say("Request %s received; identity checked with a copy of her ID (001); due %s.", req.Kind, req.Due.Format(time.DateOnly))
+	t.say("An %s request arrives; her identity is checked with a copy of her ID (001); due %s.", req.Kind, req.Due.Format(time.DateOnly))
 	if _, err := t.erasure.Start(ctx, req.ID, "staff-3"); err != nil {
 		return err
 	}
@@ -150,6 +150,25 @@ func (t *tour) accessRequest(ctx context.Context) error {
 	}
 	t.say("Sent to her on %s; request %s, receipt %s.", t.clk.Now().Format(time.DateOnly), req.State, rc.ID)
 	t.check(req.State == erasure.StateCompleted && !t.clk.Now().After(req.Due), "an access request is answered within its deadline (001: 30 days)")
+	t.firstAccess = req.ID
+	return nil
+}
+
+// repeatedRequest: the same request again ten days later may be refused as
+// excessive (003), with the earlier request as evidence.
+func (t *tour) repeatedRequest(ctx context.Context) error {
+	t.step("2026-04-20", "c-1001 asks for a copy again")
+	req, err := t.erasure.Submit(ctx, erasure.Submission{Subject: "c-1001", Kind: erasure.KindAccess, Actor: "subject"})
+	if err != nil {
+		return err
+	}
+	t.say("The same request, ten days after the first was answered: a repeat of %s: %s", t.firstAccess, yesNo(req.RepeatOf == t.firstAccess))
+	req, rc, err := t.erasure.RefuseExcessive(ctx, req.ID, "staff-3")
+	if err != nil {
+		return err
+	}
+	t.say("Refused, with the reason she is told: %q", rc.Refusal.Reason)
+	t.check(req.State == erasure.StateRefused && rc.Refusal.Evidence != "", "an unreasonably repeated request may be refused, with its evidence on the receipt (003)")
 	return nil
 }
 

@@ -35,7 +35,7 @@ func (t *tour) erasureRequest(ctx context.Context) error {
 	if req, err = t.erasure.VerifyIdentity(ctx, req.ID, "staff-3"); err != nil {
 		return err
 	}
-	t.say("Request %s, identity checked, due %s.", req.Kind, req.Due.Format(time.DateOnly))
+	t.say("Her erasure request arrives by e-mail; identity checked; due %s.", req.Due.Format(time.DateOnly))
 	plan, err := t.erasure.Plan(ctx, "c-1001")
 	if err != nil {
 		return err
@@ -62,7 +62,7 @@ func (t *tour) erasureRequest(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t.say("  receipt %s (chain position %d), subject %s…", got.ID, got.Seq, got.SubjectRef[:12])
+	t.say("  receipt %s, number %d in the chain; the subject only as a keyed hash: %s…", got.ID, got.Seq, got.SubjectRef[:12])
 	t.say("  erased key scopes: %v; suppressed identifiers: %d", got.Erased.Scopes, got.Erased.Suppressed)
 	for _, so := range got.Erased.Systems {
 		t.say("  %s: %d row removed, %d index entry removed", so.Name, so.Removed, so.IndexEntries)
@@ -78,6 +78,7 @@ func (t *tour) erasureRequest(ctx context.Context) error {
 	}
 	t.check(len(got.Kept) == 2 && got.Kept[0].Citation == "AWR art. 52 lid 4" && slices.Equal(got.Erased.Scopes, []personaldata.Scope{personaldata.DefaultScope}),
 		"the receipt verifies with the public key, and lists what was erased and what was kept, with the law")
+	t.check(req.State == erasure.StateCompleted && !t.clk.Now().After(req.Due), "the erasure is done within its deadline")
 	tampered := tamper(rc.Token)
 	_, err = erasure.Verify(tampered, t.erasure.PublicKey())
 	t.check(errors.Is(err, erasure.ErrInvalidReceipt), "an edited receipt fails verification")
@@ -227,10 +228,13 @@ func (t *tour) reimport(ctx context.Context) error {
 // keys are shredded and their rows deleted, and the last one forgets her.
 func (t *tour) sevenYearsLater(ctx context.Context) error {
 	for _, y := range []struct {
-		day   string
-		scope personaldata.Scope
-	}{{"2033-01-03", "fiscal-2025"}, {"2034-01-02", "fiscal-2026"}} {
-		t.step(y.day, "Seven years after the end of the fiscal year")
+		day, title string
+		scope      personaldata.Scope
+	}{
+		{"2033-01-03", "Seven years after fiscal 2025: its invoices go", "fiscal-2025"},
+		{"2034-01-02", "Seven years after fiscal 2026: the last invoices go", "fiscal-2026"},
+	} {
+		t.step(y.day, y.title)
 		before, err := t.data.invoices(ctx, "c-1001")
 		if err != nil {
 			return err
@@ -240,22 +244,30 @@ func (t *tour) sevenYearsLater(ctx context.Context) error {
 			return err
 		}
 		t.say("Scheduled erasures: %d key scope(s) shredded, %d subject(s) forgotten, %d supplementary receipt(s).", due.Shredded, due.Forgotten, due.Receipts)
-		erased := 0
+		erased, readable := 0, 0
 		for _, r := range before {
 			inv, err := t.openInvoice(ctx, r)
 			if err != nil {
 				return err
 			}
-			if fiscalScope(r.Issued) == y.scope && inv.BillTo == "(erased)" {
+			switch {
+			case fiscalScope(r.Issued) == y.scope && inv.BillTo == "(erased)":
 				erased++
+			case fiscalScope(r.Issued) != y.scope && inv.BillTo != "(erased)":
+				readable++
 			}
 		}
-		t.say("c-1001's invoices of %s now read as erased: %d of 1.", y.scope, erased)
+		t.say("c-1001's invoice of %s now reads as erased: %s.", y.scope, yesNo(erased == 1))
+		if len(before) > 1 {
+			t.say("Her invoice of a later year still reads: %s.", yesNo(readable == 1))
+		}
+		t.say("The sweep deletes the invoice rows of that year, every customer's:")
 		rep, err := t.sweep(ctx)
 		if err != nil {
 			return err
 		}
-		t.check(due.Shredded == 1 && erased == 1 && rep.Deleted == 3, fmt.Sprintf("the invoices under %s are erased when their 7 years end, not before", y.scope))
+		t.check(due.Shredded == 1 && erased == 1 && readable == len(before)-1 && rep.Deleted == 3,
+			fmt.Sprintf("the invoices under %s are erased when their 7 years end, and the later ones are not", y.scope))
 	}
 	invs, err := t.data.invoices(ctx, "c-1001")
 	if err != nil {

@@ -73,6 +73,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 		t.closedAccountAndHold,
 		t.restart,
 		t.accessRequest,
+		t.repeatedRequest,
 		t.nightlySweep,
 		t.erasureRequest,
 		t.backupRestored,

@@ -50,7 +50,8 @@ func TestProgram(t *testing.T) {
 		" ✓ the receipt verifies with the public key, and lists what was erased and what was kept, with the law",
 		" ✓ a restored backup shows nothing erased: the profile reads as erased (003, 004)",
 		" ✓ an erased person is not brought back by an import (suppression list)",
-		" ✓ the invoices under fiscal-2026 are erased when their 7 years end, not before",
+		" ✓ the invoices under fiscal-2025 are erased when their 7 years end, and the later ones are not",
+		" ✓ an unreasonably repeated request may be refused, with its evidence on the receipt (003)",
 		"Every promise kept.",
 	} {
 		if !bytes.Contains(out, []byte(line+"\n")) {

@@ -77,9 +77,10 @@ type tour struct {
 	exporter *export.Exporter
 	erasure  *erasure.Service
 
-	backupAt   time.Time // when the backup of the data database was taken
-	backupPath string
-	checkpoint []byte // the consent ledger's last signed checkpoint, kept apart from its store
+	firstAccess ulid.ULID // the first access request, evidence for refusing its repeat
+	backupAt    time.Time // when the backup of the data database was taken
+	backupPath  string
+	checkpoint  []byte // the consent ledger's last signed checkpoint, kept apart from its store
 }
 
 func newTour(ctx context.Context, out io.Writer, cfg config) (*tour, error) {
@@ -208,7 +209,8 @@ func (t *tour) start(ctx context.Context, define bool) error {
 		erasure.Keys{Signing: ed25519.NewKeyFromSeed(secret("receipt key")), Hash: secret("suppression key")},
 		&erasure.Options{
 			Now: t.clk.Now, Entropy: seeded(fmt.Sprint("requests ", t.gen)),
-			PromiseDays: 30, // "Uw verzoeken zullen binnen 30 dagen worden behandeld" (001)
+			PromiseDays:  30,                  // "Uw verzoeken zullen binnen 30 dagen worden behandeld" (001)
+			RepeatWindow: 90 * 24 * time.Hour, // "verzoeken ... die onredelijkerwijs worden herhaald" (003)
 			Systems: []erasure.System{{Name: "customers", Does: "delete the customer row and its e-mail blind index; keep the invoices",
 				Eraser: erasure.EraserFunc(t.data.customerEraser)}},
 			Inventory:  erasure.InventoryFunc(t.data.scopes),
