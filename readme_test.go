@@ -80,11 +80,11 @@ func Example_pii() {
 
 	ix, err := p.BlindIndex(Customer{}, "Email", " Anna@Example.NL") // SELECT ... WHERE email_index = ix
 	check(err)
-	fmt.Println(ix == c.EmailIndex, strings.HasPrefix(c.Name, "pd1:"))
+	fmt.Println(ix == c.EmailIndex, strings.HasPrefix(c.Name, "pd1:")) // true true
 
 	check(p.ForgetScopes(ctx, "c-1001", personaldata.DefaultScope)) // erase her, keep scope "fiscal"
 	err = p.Reveal(ctx, &c)
-	fmt.Println(errors.Is(err, pii.ErrErased), c.Name, c.IBAN)
+	fmt.Println(errors.Is(err, pii.ErrErased), c.Name, c.IBAN) // true (erased) NL91ABNA0417164300
 	// README: end
 
 	// Output:
@@ -120,7 +120,7 @@ func Example_consent() {
 	check(err)
 	d, err := ledger.Decide(ctx, "c-1001", "newsletter", time.Now())
 	check(err)
-	fmt.Println(d.Allowed, d.Reason, d.Basis.Article(), d.NoticeVersion)
+	fmt.Println(d.Allowed, d.Reason, d.Basis.Article(), d.NoticeVersion) // true granted GDPR Art. 6(1)(a) 2026-01
 
 	_, err = ledger.Record(ctx, consent.Change{Type: consent.EventWithdraw, Subject: "c-1001",
 		Purpose: "service-announcements", Method: consent.MethodForm, Actor: consent.ActorSubject})
@@ -159,14 +159,14 @@ func Example_retention() {
 	d, err := ev.Decide(ctx, "invoice/2026-0042", retention.Facts{Subject: "c-1001", Category: "billing",
 		Collected: issued, ErasureRequested: time.Now()})
 	check(err)
-	fmt.Println(d) // the law beats the erasure request
+	fmt.Println(d) // keep until 2034-01-01 (legal-retention, rule "invoices"): the law beats the erasure request
 
 	_, err = ev.PlaceHold(ctx, retention.Hold{Subject: "c-1002", Reason: "case 2026/117", PlacedBy: "legal-1"})
 	check(err)
 	d, err = ev.Decide(ctx, "customer/c-1002", retention.Facts{Subject: "c-1002", Category: "account",
 		AccountClosed: time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)})
 	check(err)
-	fmt.Println(d) // a legal hold beats everything
+	fmt.Println(d) // keep indefinitely (hold, 1 hold): a legal hold beats everything
 	// README: end
 
 	// Output:
@@ -249,10 +249,11 @@ func Example_erasure() {
 	r, err := erasure.Verify(receipt.Token, svc.PublicKey()) // a compact JWS: any JOSE library checks it
 	check(err)
 	fmt.Println(r.Erased.Scopes, r.Kept[0].Scope, r.Kept[0].Until.Format(time.DateOnly), r.Kept[0].Citation)
+	// [default] fiscal-2026 2034-01-01 AWR art. 52 lid 4
 
 	hits, err := svc.Suppressed(ctx, erasure.Email("Anna@Example.NL")) // before any import or sign-up
 	check(err)
-	fmt.Println(len(hits) == 1)
+	fmt.Println(len(hits) == 1) // true: do not import or sign up this address
 	// README: end
 
 	// Output:
@@ -273,7 +274,7 @@ func Example_consenthttp() {
 	hdr, err := h.MessageHeader("c-1001", "newsletter") // into every newsletter's header
 	check(err)
 	fmt.Println(hdr.Get("List-Unsubscribe")[:45] + "...>")
-	fmt.Println(hdr.Get("List-Unsubscribe-Post"))
+	fmt.Println(hdr.Get("List-Unsubscribe-Post")) // List-Unsubscribe=One-Click
 	_, err = h.MessageHeader("c-1001", "service-announcements")
 	fmt.Println(errors.Is(err, consent.ErrWithdrawalRefused)) // no link: it rests on the contract
 	// README: end
