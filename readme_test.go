@@ -296,6 +296,19 @@ func TestKeyStore(t *testing.T) {
 
 func newKeyStore(*testing.T) pii.KeyStore { return pii.NewMemoryKeyStore() }
 
+// README: asserts
+func TestStoredAccountIsProtected(t *testing.T) {
+	ctx, p := context.Background(), newProtector()
+	stored := account{ID: "c-1001", Email: "anna@example.nl", Plan: "pro"}
+	check(p.Protect(ctx, &stored)) // in your test: the row your code writes
+	piitest.AssertProtected(t, &stored)
+
+	check(p.ForgetSubject(ctx, "c-1001")) // in your test: your erasure
+	piitest.AssertErased(t, p, &stored)
+}
+
+// README: end
+
 func Example_sqlstore() {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "readme-")
