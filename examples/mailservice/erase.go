@@ -153,7 +153,7 @@ func (t *tour) backupRestored(ctx context.Context) error {
 		return err
 	}
 	if row == nil {
-		return unexpected("the backup has no row c-1001", nil)
+		return offPath("the backup has no row c-1001")
 	}
 	err = t.protector.Reveal(ctx, row)
 	var oe *pii.OpError

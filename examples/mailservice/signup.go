@@ -211,7 +211,7 @@ func (t *tour) mailingDay(ctx context.Context) error {
 	link, ok := strings.CutPrefix(lu, "<")
 	link, _, ok2 := strings.Cut(link, ">")
 	if !ok || !ok2 {
-		return unexpected("no link in List-Unsubscribe", nil)
+		return offPath("no link in List-Unsubscribe")
 	}
 	t.say("The message to c-1001 carries, among its headers:")
 	t.say("  List-Unsubscribe: <%s/consent/unsubscribe/%s>", "http://127.0.0.1:…", "(token, no personal data)")
@@ -259,7 +259,7 @@ func (t *tour) mailingDay(ctx context.Context) error {
 		return err
 	}
 	t.say("Maintenance on Saturday night: the announcement goes to %s.", strings.Join(all, ", "))
-	_, herr := t.web.MessageHeader("c-1002", "service-announcements")
+	_, herr := t.web.Load().MessageHeader("c-1002", "service-announcements")
 	t.say("It has no unsubscribe link:")
 	t.say("  %v", herr)
 	_, err = t.ledger.Record(ctx, consent.Change{Type: consent.EventWithdraw, Subject: "c-1002", Purpose: "service-announcements",
@@ -304,7 +304,7 @@ func (t *tour) newsletterMessage(ctx context.Context, id personaldata.SubjectID)
 	if err := t.protector.Reveal(ctx, c); err != nil {
 		return nil, err
 	}
-	hdr, err := t.web.MessageHeader(id, "newsletter")
+	hdr, err := t.web.Load().MessageHeader(id, "newsletter")
 	if err != nil {
 		return nil, err
 	}

@@ -71,8 +71,7 @@ type tour struct {
 
 	// Rebuilt by a restart:
 	ledger   *consent.Ledger
-	web      *consenthttp.Handler
-	mux      *http.ServeMux
+	web      atomic.Pointer[consenthttp.Handler] // read by the web server's goroutines
 	srv      *httptest.Server
 	exporter *export.Exporter
 	erasure  *erasure.Service
@@ -83,12 +82,16 @@ type tour struct {
 	checkpoint  []byte // the consent ledger's last signed checkpoint, kept apart from its store
 }
 
-func newTour(ctx context.Context, out io.Writer, cfg config) (*tour, error) {
+func newTour(ctx context.Context, out io.Writer, cfg config) (_ *tour, err error) {
 	t := &tour{out: out, clk: &clock{}, cfg: cfg}
 	t.clk.at("2025-11-01")
 	t.log = slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{ReplaceAttr: dropTime}))
+	defer func() {
+		if err != nil {
+			t.Close()
+		}
+	}()
 
-	var err error
 	if t.st, err = openStores(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -111,9 +114,11 @@ func newTour(ctx context.Context, out io.Writer, cfg config) (*tour, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.mux = http.NewServeMux()
-	t.srv = httptest.NewServer(t.mux) // the provider's web site, on a loopback address
-	t.mux.Handle("/consent/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.web.ServeHTTP(w, r) }))
+	// The provider's web site, on a loopback address; the consent handler
+	// is mounted at BaseURL's path, and replaced by a restart.
+	mux := http.NewServeMux()
+	mux.Handle("/consent/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { t.web.Load().ServeHTTP(w, r) }))
+	t.srv = httptest.NewServer(mux)
 	if err := t.start(ctx, true); err != nil {
 		return nil, err
 	}
@@ -184,7 +189,7 @@ func (t *tour) start(ctx context.Context, define bool) error {
 	if t.ledger, err = consent.New(ctx, t.st.consent, opts); err != nil {
 		return err
 	}
-	t.web, err = consenthttp.New(t.ledger, []consenthttp.Key{{ID: 1, Secret: secret("link key")}}, &consenthttp.Options{
+	web, err := consenthttp.New(t.ledger, []consenthttp.Key{{ID: 1, Secret: secret("link key")}}, &consenthttp.Options{
 		BaseURL: t.srv.URL + "/consent/",
 		Service: "Example Mail",
 		Clock:   t.clk.Now,
@@ -194,6 +199,7 @@ func (t *tour) start(ctx context.Context, define bool) error {
 	if err != nil {
 		return err
 	}
+	t.web.Store(web)
 	t.exporter, err = export.New(export.Controller{Name: "Example Mail B.V.", Contact: "privacy@mail.example.nl",
 		Authority: "Autoriteit Persoonsgegevens, https://autoriteitpersoonsgegevens.nl"}, &export.Options{
 		Now: t.clk.Now, Entropy: seeded(fmt.Sprint("export ", t.gen)), SubjectKey: secret("export subject key"),
@@ -236,12 +242,21 @@ func (t *tour) stop() {
 	}
 }
 
+// Close closes everything that was opened.
 func (t *tour) Close() {
 	t.stop()
-	t.srv.Close()
-	t.protector.Close()
-	t.data.Close()
-	t.st.close()
+	if t.srv != nil {
+		t.srv.Close()
+	}
+	if t.protector != nil {
+		t.protector.Close()
+	}
+	if t.data != nil {
+		t.data.Close()
+	}
+	if t.st != nil {
+		t.st.close()
+	}
 }
 
 // notifier tells recipients of the data about an erasure (GDPR Art. 19);
@@ -310,11 +325,7 @@ func short(s string, n int) string {
 	return s[:n] + "…"
 }
 
-var errStory = errors.New("the story went off its path")
+// errOffPath reports a story that went another way than told.
+var errOffPath = errors.New("the story went off its path")
 
-func unexpected(what string, err error) error {
-	if err == nil {
-		return fmt.Errorf("%w: %s", errStory, what)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
+func offPath(what string) error { return fmt.Errorf("%w: %s", errOffPath, what) }
