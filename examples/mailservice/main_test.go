@@ -103,6 +103,24 @@ func TestBrokenPromiseFails(t *testing.T) {
 	}
 }
 
+// TestProgramExitStatus checks that a run that cannot keep its promises
+// exits with status 1: here, one asked to start from a database that exists.
+func TestProgramExitStatus(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-db", path)
+	cmd.Env = append(os.Environ(), "MAILSERVICE_MAIN=1", "TMPDIR="+t.TempDir())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "exists") {
+		t.Fatalf("exit: %v, stderr %q; want status 1 and the reason", err, stderr.String())
+	}
+}
+
 func TestRunRefusesExistingDatabase(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "data.db")
