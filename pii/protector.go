@@ -234,14 +234,22 @@ func (p *Protector) sealBinary(dst, adBuf []byte, e *keyEntry, ref KeyRef, categ
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
+	a, err := e.aead(p.alg)
+	if err != nil {
+		return nil, err
+	}
 	ad := envelope.AppendAD(adBuf[:0], dst[start:start+envelope.HeaderSize], string(ref.Subject), string(ref.Scope), string(category))
-	return e.aead(p.alg).Seal(dst, nonce, plaintext, ad), nil
+	return a.Seal(dst, nonce, plaintext, ad), nil
 }
 
 // openEnvelope appends the plaintext of env to dst, using adBuf as scratch.
 func openEnvelope(dst, adBuf []byte, e *keyEntry, env envelope.Envelope, ref KeyRef, category personaldata.Category) ([]byte, error) {
+	a, err := e.aead(env.Alg)
+	if err != nil {
+		return nil, err
+	}
 	ad := envelope.AppendAD(adBuf[:0], env.Header, string(ref.Subject), string(ref.Scope), string(category))
-	out, err := e.aead(env.Alg).Open(dst, env.Nonce, env.Ciphertext, ad)
+	out, err := a.Open(dst, env.Nonce, env.Ciphertext, ad)
 	if err != nil {
 		return nil, ErrTampered
 	}

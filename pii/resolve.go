@@ -71,7 +71,7 @@ func (p *Protector) unwrap(ctx context.Context, k StoredKey, gen uint64) (*keyEn
 		}
 		return nil, fmt.Errorf("%w: %w", ErrWrongKEK, err)
 	}
-	e, err := newKeyEntry(k.Ref, dek)
+	e, err := newKeyEntry(k.Ref, dek, p.alg)
 	clear(dek)
 	if err != nil {
 		return nil, fmt.Errorf("%w: unwrapped key: %w", ErrWrongKEK, err)
@@ -124,7 +124,7 @@ func (p *Protector) createOnce(ctx context.Context, ref KeyRef, gen uint64) (*ke
 		return nil, fmt.Errorf("pii: key store: %w", err)
 	}
 	if stored.State == KeyActive && stored.Wrapped.KEKID == w.KEKID && bytes.Equal(stored.Wrapped.Ciphertext, w.Ciphertext) {
-		e, err := newKeyEntry(ref, dek)
+		e, err := newKeyEntry(ref, dek, p.alg)
 		if err != nil {
 			return nil, err
 		}
