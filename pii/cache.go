@@ -21,7 +21,7 @@ type keyEntry struct {
 	ref     KeyRef
 	key     [32]byte                   // the AEADs hold it too (or its expansion)
 	aeads   [2]atomic.Pointer[aeadBox] // by algorithm - 1
-	expires time.Time
+	expires time.Duration              // by Protector.elapsed
 
 	prev, next *keyEntry // LRU list, guarded by keyCache.mu
 	// sprev, snext link the cached keys of one subject, guarded by
@@ -137,14 +137,14 @@ func (c *keyCache) pushFront(e *keyEntry) {
 	c.head.next = e
 }
 
-func (c *keyCache) get(ref KeyRef, now time.Time) *keyEntry {
+func (c *keyCache) get(ref KeyRef, now time.Duration) *keyEntry {
 	if c.max <= 0 {
 		return nil
 	}
 	c.mu.Lock()
 	e := c.items[ref]
 	if e != nil {
-		if now.After(e.expires) {
+		if now > e.expires {
 			c.remove(e)
 			e = nil
 		} else if c.head.next != e {
@@ -156,7 +156,7 @@ func (c *keyCache) get(ref KeyRef, now time.Time) *keyEntry {
 	return e
 }
 
-func (c *keyCache) put(e *keyEntry, now time.Time, gen uint64) {
+func (c *keyCache) put(e *keyEntry, now time.Duration, gen uint64) {
 	if c.max <= 0 {
 		return
 	}
@@ -168,7 +168,7 @@ func (c *keyCache) put(e *keyEntry, now time.Time, gen uint64) {
 	if old := c.items[e.ref]; old != nil {
 		c.remove(old)
 	}
-	e.expires = now.Add(c.ttl)
+	e.expires = now + c.ttl
 	c.items[e.ref] = e
 	if first := c.subjects[e.ref.Subject]; first != nil {
 		e.snext, first.sprev = first, e
