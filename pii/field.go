@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"reflect"
@@ -108,6 +109,37 @@ func (w *walker) entry(ref KeyRef) (*keyEntry, error) {
 	return e, nil
 }
 
+// seal appends the binary envelope of plaintext to dst.
+func (w *walker) seal(dst []byte, e *keyEntry, ref KeyRef, category personaldata.Category, plaintext []byte) ([]byte, error) {
+	nonce, err := w.nonce()
+	if err != nil {
+		return nil, err
+	}
+	return w.p.sealBinary(dst, w.ad[:0], e, ref, category, plaintext, nonce)
+}
+
+// nonce returns a fresh nonce. The nonces of the fields of one struct are
+// read from crypto/rand in one call: each byte read is used once, and what
+// a walk leaves unused is dropped with it.
+func (w *walker) nonce() ([]byte, error) {
+	ns := w.p.alg.NonceSize()
+	if len(w.rnd) < ns {
+		n := ns * max(w.seals, 1)
+		if cap(w.rndBuf) < n {
+			w.rndBuf = make([]byte, n)
+		}
+		w.rnd = w.rndBuf[:n]
+		if _, err := rand.Read(w.rnd); err != nil {
+			w.rnd = nil
+			return nil, err
+		}
+	}
+	nonce := w.rnd[:ns:ns]
+	w.rnd = w.rnd[ns:]
+	w.seals--
+	return nonce, nil
+}
+
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // opens reports whether bin is a ciphertext of ref and category under e.
@@ -143,7 +175,7 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 			}
 			parent.FieldByIndex(f.blind).SetString(w.p.indexer.Index(f.category, normalizer(f.tag.Normalize), s))
 		}
-		bin, err := w.p.sealBinary(w.buf[:0], w.ad[:0], e, ref, f.category, bytesOf(s))
+		bin, err := w.seal(w.buf[:0], e, ref, f.category, bytesOf(s))
 		if err != nil {
 			w.fail(f, ref, err)
 			return
@@ -187,7 +219,7 @@ func (w *walker) bytes(fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) 
 		if len(b) == 0 || (envelope.Looks(b) && w.opens(b, e, ref, f.category)) {
 			return
 		}
-		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(b))), w.ad[:0], e, ref, f.category, b)
+		out, err := w.seal(make([]byte, 0, envelope.SealedLen(w.p.alg, len(b))), e, ref, f.category, b)
 		if err != nil {
 			w.fail(f, ref, err)
 			return
@@ -224,7 +256,7 @@ func (w *walker) sealed(sv sealedValue, f *fieldPlan, ref KeyRef, e *keyEntry) {
 			w.fail(f, ref, err)
 			return
 		}
-		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(plain))), w.ad[:0], e, ref, f.category, plain)
+		out, err := w.seal(make([]byte, 0, envelope.SealedLen(w.p.alg, len(plain))), e, ref, f.category, plain)
 		clear(plain)
 		if err != nil {
 			w.fail(f, ref, err)

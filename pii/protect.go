@@ -129,7 +129,7 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 		return fmt.Errorf("%w: nil pointer", ErrUnsupported)
 	}
 	w := walkers.Get().(*walker)
-	*w = walker{p: p, ctx: ctx, mode: m, path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0]}
+	*w = walker{p: p, ctx: ctx, mode: m, path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0], rndBuf: w.rndBuf}
 	if cap(w.ad) < maxAD {
 		w.ad = make([]byte, 0, maxAD)
 	}
@@ -140,7 +140,10 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 		if cap(w.pt) > 64<<10 {
 			w.pt = nil
 		}
-		*w = walker{path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0]}
+		if cap(w.rndBuf) > 64<<10 {
+			w.rndBuf = nil
+		}
+		*w = walker{path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0], rndBuf: w.rndBuf}
 		walkers.Put(w)
 	}()
 	if !ri.single {

@@ -203,7 +203,7 @@ func (p *Protector) Seal(ctx context.Context, subject personaldata.SubjectID, sc
 	if err != nil {
 		return nil, p.refErr("seal", ref, category, err)
 	}
-	return p.sealBinary(make([]byte, 0, envelope.SealedLen(p.alg, len(plaintext))), nil, e, ref, category, plaintext)
+	return p.sealBinary(make([]byte, 0, envelope.SealedLen(p.alg, len(plaintext))), nil, e, ref, category, plaintext, nil)
 }
 
 // Open decrypts an envelope Seal returned for the same subject, scope and
@@ -234,25 +234,30 @@ func (p *Protector) refErr(op string, ref KeyRef, category personaldata.Category
 	return fmt.Errorf("pii: %s (subject %s, scope %s, category %s): %w", op, quote.String(string(ref.Subject)), ref.Scope, category, err)
 }
 
-// sealBinary appends the binary envelope of plaintext to dst.
+// sealBinary appends the binary envelope of plaintext to dst, with the
+// nonce nonce, which must be fresh bytes from crypto/rand, used for this
+// seal only; nil reads one.
 //
 // adBuf is scratch space for the associated data; passing it avoids a heap
 // allocation per call (the AEAD interface makes a local array escape).
-func (p *Protector) sealBinary(dst, adBuf []byte, e *keyEntry, ref KeyRef, category personaldata.Category, plaintext []byte) ([]byte, error) {
-	start := len(dst)
-	dst = envelope.AppendHeader(dst, p.alg)
-	ns := p.alg.NonceSize()
-	dst = append(dst, make([]byte, ns)...)
-	nonce := dst[len(dst)-ns:]
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
+func (p *Protector) sealBinary(dst, adBuf []byte, e *keyEntry, ref KeyRef, category personaldata.Category, plaintext, nonce []byte) ([]byte, error) {
 	a, err := e.aead(p.alg)
 	if err != nil {
 		return nil, err
 	}
+	start := len(dst)
+	dst = envelope.AppendHeader(dst, p.alg)
+	ns := p.alg.NonceSize()
+	if nonce != nil {
+		dst = append(dst, nonce[:ns]...)
+	} else {
+		dst = append(dst, make([]byte, ns)...)
+		if _, err := rand.Read(dst[len(dst)-ns:]); err != nil {
+			return nil, err
+		}
+	}
 	ad := envelope.AppendAD(adBuf[:0], dst[start:start+envelope.HeaderSize], string(ref.Subject), string(ref.Scope), string(category))
-	return a.Seal(dst, nonce, plaintext, ad), nil
+	return a.Seal(dst, dst[len(dst)-ns:], plaintext, ad), nil
 }
 
 // openEnvelope appends the plaintext of env to dst, using adBuf as scratch.

@@ -37,6 +37,10 @@ type walker struct {
 	buf  []byte
 	pt   []byte
 	ad   []byte
+
+	rnd    []byte // random bytes read for nonces, not used yet
+	rndBuf []byte // holds rnd
+	seals  int    // fields left to seal in the struct walked, to size the next read
 }
 
 type seg struct {
@@ -259,6 +263,7 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 	}
 	subjErr := errSubjectUnchecked
 	n := len(w.path)
+	w.seals = sp.seals
 	for i := range sp.fields {
 		f := &sp.fields[i]
 		fv, ok := fieldByIndex(v, f.index)
@@ -267,7 +272,9 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 		}
 		w.path = append(w.path[:n], seg{name: f.name, idx: -1})
 		if f.op == opNested {
+			left := w.seals
 			w.container(fv, f.nested, subject)
+			w.seals = left
 			continue
 		}
 		if !w.hasWork(fv, f.op) {
