@@ -108,7 +108,7 @@ func rootFor(t reflect.Type) *rootInfo {
 // a subject of at most 255 bytes and a scope and category of at most 64.
 const maxAD = 4 + 3 + personaldata.MaxSubjectIDLen + 64 + 64
 
-var walkers = sync.Pool{New: func() any { return new(walker) }}
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
 
 func (p *Protector) run(ctx context.Context, v any, m mode) error {
 	if err := p.check(ctx); err != nil {
@@ -128,24 +128,25 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 	if rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return fmt.Errorf("%w: nil pointer", ErrUnsupported)
 	}
-	w := walkers.Get().(*walker)
-	*w = walker{p: p, ctx: ctx, mode: m, path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0], rndBuf: w.rndBuf}
+	s := scratches.Get().(*scratch)
+	w := walker{p: p, ctx: ctx, mode: m, scratch: *s}
+	w.path, w.buf, w.pt, w.ad = w.path[:0], w.buf[:0], w.pt[:0], w.ad[:0]
 	if cap(w.ad) < maxAD {
 		w.ad = make([]byte, 0, maxAD)
 	}
-	defer func() {
-		if cap(w.buf) > 64<<10 {
-			w.buf = nil
+	err := w.run(rv, ri)
+	for _, b := range []*[]byte{&w.buf, &w.pt, &w.rndBuf} {
+		if cap(*b) > 64<<10 {
+			*b = nil // let a rare large value go
 		}
-		if cap(w.pt) > 64<<10 {
-			w.pt = nil
-		}
-		if cap(w.rndBuf) > 64<<10 {
-			w.rndBuf = nil
-		}
-		*w = walker{path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0], rndBuf: w.rndBuf}
-		walkers.Put(w)
-	}()
+	}
+	*s = w.scratch
+	scratches.Put(s)
+	return err
+}
+
+func (w *walker) run(rv reflect.Value, ri *rootInfo) error {
+	p, ctx, m := w.p, w.ctx, w.mode
 	if !ri.single {
 		// Collect the keys every field needs and fetch the uncached ones
 		// in one store call.

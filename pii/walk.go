@@ -32,15 +32,21 @@ type walker struct {
 	stopped error                 // the context's error, once it stopped the walk
 	done    int                   // top-level elements walked
 
-	path []seg
-	errs []*FieldError
-	buf  []byte
-	pt   []byte
-	ad   []byte
+	errs  []*FieldError
+	rnd   []byte // random bytes read for nonces, not used yet (in rndBuf)
+	seals int    // fields left to seal in the struct walked, to size the next read
 
-	rnd    []byte // random bytes read for nonces, not used yet
-	rndBuf []byte // holds rnd
-	seals  int    // fields left to seal in the struct walked, to size the next read
+	scratch
+}
+
+// scratch is the memory a walk reuses from the last; the walker itself
+// lives on the stack of its call.
+type scratch struct {
+	path   []seg
+	buf    []byte
+	pt     []byte
+	ad     []byte
+	rndBuf []byte
 }
 
 type seg struct {
