@@ -67,12 +67,11 @@ func (w *walker) field(parent, fv reflect.Value, f *fieldPlan, subject string, s
 	case opPtrString:
 		w.str(parent, fv.Elem(), f, ref, e)
 	case opStringSlice:
-		n := len(w.path)
 		for i := range fv.Len() {
-			w.path = append(w.path[:n], seg{idx: i})
+			w.elem = i
 			w.str(parent, fv.Index(i), f, ref, e)
 		}
-		w.path = w.path[:n]
+		w.elem = -1
 	case opBytes:
 		w.bytes(fv, f, ref, e)
 	case opPtrBytes:

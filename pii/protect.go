@@ -129,7 +129,7 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 		return fmt.Errorf("%w: nil pointer", ErrUnsupported)
 	}
 	s := scratches.Get().(*scratch)
-	w := walker{p: p, ctx: ctx, mode: m, scratch: *s}
+	w := walker{p: p, ctx: ctx, mode: m, elem: -1, scratch: *s}
 	w.path, w.buf, w.pt, w.ad = w.path[:0], w.buf[:0], w.pt[:0], w.ad[:0]
 	if cap(w.ad) < maxAD {
 		w.ad = make([]byte, 0, maxAD)

@@ -33,6 +33,7 @@ type walker struct {
 	done    int                   // top-level elements walked
 
 	errs  []*FieldError
+	elem  int    // the element of a []string field worked on, or -1
 	rnd   []byte // random bytes read for nonces, not used yet (in rndBuf)
 	seals int    // fields left to seal in the struct walked, to size the next read
 
@@ -276,8 +277,8 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 		if !ok {
 			continue
 		}
-		w.path = append(w.path[:n], seg{name: f.name, idx: -1})
 		if f.op == opNested {
+			w.path = append(w.path[:n], seg{name: f.name, idx: -1})
 			left := w.seals
 			w.container(fv, f.nested, subject)
 			w.seals = left
@@ -305,9 +306,19 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 // errSubjectUnchecked marks a subject not validated yet.
 var errSubjectUnchecked = errors.New("unchecked")
 
-func (w *walker) pathString() string {
+// pathString returns the path walked to, and to the tagged field leaf
+// (element w.elem of it, if not -1) if leaf is not nil: the path holds the
+// containers only.
+func (w *walker) pathString(leaf *fieldPlan) string {
+	path := w.path
+	if leaf != nil {
+		path = append(path[:len(path):len(path)], seg{name: leaf.name, idx: -1})
+		if w.elem >= 0 {
+			path = append(path, seg{idx: w.elem})
+		}
+	}
 	var b strings.Builder
-	for _, s := range w.path {
+	for _, s := range path {
 		switch {
 		case s.name != "":
 			if b.Len() > 0 {
@@ -324,11 +335,11 @@ func (w *walker) pathString() string {
 }
 
 func (w *walker) fail(f *fieldPlan, ref KeyRef, err error) {
-	w.errs = append(w.errs, &FieldError{Path: w.pathString(), Subject: ref.Subject, Scope: ref.Scope, Category: f.category, Err: err})
+	w.errs = append(w.errs, &FieldError{Path: w.pathString(f), Subject: ref.Subject, Scope: ref.Scope, Category: f.category, Err: err})
 }
 
 // failPath reports a failure at the current path that concerns no tagged
 // field (a value held in an interface that cannot be walked).
 func (w *walker) failPath(err error) {
-	w.errs = append(w.errs, &FieldError{Path: w.pathString(), Err: err})
+	w.errs = append(w.errs, &FieldError{Path: w.pathString(nil), Err: err})
 }
