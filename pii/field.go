@@ -203,13 +203,13 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 		w.fail(f, ref, ErrErased)
 		return
 	}
-	pt, err := openEnvelope(w.pt[:0], w.ad[:0], e, env, ref, f.category)
+	// Open into memory of the plaintext's size that becomes the string.
+	pt, err := openEnvelope(make([]byte, 0, len(env.Ciphertext)-envelope.TagSize), w.ad[:0], e, env, ref, f.category)
 	if err != nil {
 		w.fail(f, ref, err)
 		return
 	}
-	w.pt = pt[:0]
-	fv.SetString(string(pt))
+	fv.SetString(unsafe.String(unsafe.SliceData(pt), len(pt)))
 }
 
 func (w *walker) bytes(fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) {
