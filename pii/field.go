@@ -139,6 +139,46 @@ func (w *walker) nonce() ([]byte, error) {
 	return nonce, nil
 }
 
+// sizeText returns the memory the string fields of struct v (of plan sp)
+// take once protected or revealed, for one allocation to hold them all:
+// they are stored together, and the fields of one struct live as long as
+// each other. A string that looks protected already counts in reveal mode
+// only.
+func (w *walker) sizeText(v reflect.Value, sp *structPlan) int {
+	n := 0
+	for i := range sp.fields {
+		f := &sp.fields[i]
+		if f.op != opString {
+			continue
+		}
+		fv, ok := fieldByIndex(v, f.index)
+		if !ok {
+			continue
+		}
+		s := fv.String()
+		switch {
+		case w.mode == modeProtect && s != "" && !envelope.LooksText(s):
+			n += envelope.TextLen(envelope.SealedLen(w.p.alg, len(s)))
+		case w.mode == modeReveal && envelope.LooksText(s):
+			n += max(0, envelope.OpenedLen(len(s)))
+		}
+	}
+	return n
+}
+
+// textBuf returns empty memory of capacity n for one string: from the
+// memory of the struct's strings while it lasts, else on its own.
+func (w *walker) textBuf(n int) []byte {
+	if w.text == nil && w.textSize > 0 {
+		w.text = make([]byte, 0, w.textSize)
+	}
+	if l := len(w.text); cap(w.text)-l >= n {
+		w.text = w.text[:l+n]
+		return w.text[l : l : l+n]
+	}
+	return make([]byte, 0, n)
+}
+
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // opens reports whether bin is a ciphertext of ref and category under e.
@@ -180,7 +220,7 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 			return
 		}
 		w.buf = bin[:0]
-		text := envelope.AppendText(make([]byte, 0, envelope.TextLen(len(bin))), bin)
+		text := envelope.AppendText(w.textBuf(envelope.TextLen(len(bin))), bin)
 		fv.SetString(unsafe.String(unsafe.SliceData(text), len(text)))
 		return
 	}
@@ -204,7 +244,7 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 		return
 	}
 	// Open into memory of the plaintext's size that becomes the string.
-	pt, err := openEnvelope(make([]byte, 0, len(env.Ciphertext)-envelope.TagSize), w.ad[:0], e, env, ref, f.category)
+	pt, err := openEnvelope(w.textBuf(len(env.Ciphertext)-envelope.TagSize), w.ad[:0], e, env, ref, f.category)
 	if err != nil {
 		w.fail(f, ref, err)
 		return

@@ -48,6 +48,7 @@ type structPlan struct {
 	subjKey string
 	fields  []fieldPlan
 	seals   int // fields that hold ciphertext (not opNested)
+	strings int // of them, fields of kind opString
 	// needsSubject is true when some field takes the struct's subject, so
 	// the struct cannot stand alone without a subject field or an
 	// enclosing struct that has one.
@@ -296,6 +297,9 @@ func (b *planBuilder) fill(sp *structPlan) error {
 		}
 		sp.fields = append(sp.fields, fp)
 		sp.seals++
+		if fp.op == opString {
+			sp.strings++
+		}
 	}
 	return nil
 }

@@ -32,10 +32,14 @@ type walker struct {
 	stopped error                 // the context's error, once it stopped the walk
 	done    int                   // top-level elements walked
 
-	errs  []*FieldError
-	elem  int    // the element of a []string field worked on, or -1
-	rnd   []byte // random bytes read for nonces, not used yet (in rndBuf)
-	seals int    // fields left to seal in the struct walked, to size the next read
+	errs []*FieldError
+	elem int // the element of a []string field worked on, or -1
+	// text holds the strings of the struct walked (see textBuf), once
+	// allocated with capacity textSize.
+	text     []byte
+	textSize int
+	rnd      []byte // random bytes read for nonces, not used yet (in rndBuf)
+	seals    int    // fields left to seal in the struct walked, to size the next read
 
 	scratch
 }
@@ -271,6 +275,10 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 	subjErr := errSubjectUnchecked
 	n := len(w.path)
 	w.seals = sp.seals
+	w.text, w.textSize = nil, 0
+	if sp.strings > 1 && !w.collect {
+		w.textSize = w.sizeText(v, sp)
+	}
 	for i := range sp.fields {
 		f := &sp.fields[i]
 		fv, ok := fieldByIndex(v, f.index)
@@ -279,9 +287,9 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 		}
 		if f.op == opNested {
 			w.path = append(w.path[:n], seg{name: f.name, idx: -1})
-			left := w.seals
+			left, text, size := w.seals, w.text, w.textSize
 			w.container(fv, f.nested, subject)
-			w.seals = left
+			w.seals, w.text, w.textSize = left, text, size
 			continue
 		}
 		if !w.hasWork(fv, f.op) {

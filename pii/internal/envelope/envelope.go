@@ -144,6 +144,12 @@ var decodeMap = func() (m [256]byte) {
 // encodedLen is the length of the base64url text of n bytes.
 func encodedLen(n int) int { return n/3*4 + (n%3*8+5)/6 }
 
+// OpenedLen returns at most the length of the plaintext in a text envelope
+// of n bytes (for the shortest nonce), or less than 0 if it holds none.
+func OpenedLen(n int) int {
+	return (n-len(TextPrefix))*6/8 - HeaderSize - AES256GCM.NonceSize() - TagSize
+}
+
 // TextLen returns the length of the text form of a binary envelope of n bytes.
 func TextLen(n int) int { return len(TextPrefix) + encodedLen(n) }
 
