@@ -62,6 +62,7 @@ func (m mode) String() string {
 }
 
 type rootInfo struct {
+	typ    reflect.Type
 	cp     *containerPlan
 	single bool // a pointer to one struct: no batch prefetch
 	err    error
@@ -73,7 +74,7 @@ func rootFor(t reflect.Type) *rootInfo {
 	if ri, ok := roots.Load(t); ok {
 		return ri.(*rootInfo)
 	}
-	ri := &rootInfo{}
+	ri := &rootInfo{typ: t}
 	switch {
 	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct:
 		if _, err := rootPlan(t.Elem()); err != nil {
@@ -118,7 +119,11 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 		return fmt.Errorf("%w: nil", ErrUnsupported)
 	}
 	rv := reflect.ValueOf(v)
-	ri := rootFor(rv.Type())
+	ri := p.lastRoot.Load() // most callers protect one type over and over
+	if ri == nil || ri.typ != rv.Type() {
+		ri = rootFor(rv.Type())
+		p.lastRoot.Store(ri)
+	}
 	if ri.err != nil {
 		return ri.err
 	}

@@ -80,6 +80,7 @@ type Protector struct {
 	epoch    time.Time // when the Protector was made, by now
 	indexer  *Indexer
 	closed   atomic.Bool
+	lastRoot atomic.Pointer[rootInfo] // the type Protect or Reveal last met
 
 	createMu sync.Mutex
 	creating map[KeyRef]*creation
