@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -12,13 +13,15 @@ import (
 	"github.com/personaldata/personaldata/pii/internal/envelope"
 )
 
-// keyEntry is an unwrapped data key, ready to use. The raw key bytes are not
-// kept: only the AEADs built from them.
+// keyEntry is an unwrapped data key, ready to use. Only the AEAD of the
+// algorithm it is first used with is set up; the other is set up from the
+// key on first use, so a key that only ever seals with one algorithm never
+// pays for the set-up of the other.
 type keyEntry struct {
 	ref     KeyRef
-	gcm     cipher.AEAD
-	xc      cipher.AEAD
-	expires time.Time
+	key     [32]byte                   // the AEADs hold it too (or its expansion)
+	aeads   [2]atomic.Pointer[aeadBox] // by algorithm - 1
+	expires time.Duration              // by Protector.elapsed
 
 	prev, next *keyEntry // LRU list, guarded by keyCache.mu
 	// sprev, snext link the cached keys of one subject, guarded by
@@ -26,30 +29,53 @@ type keyEntry struct {
 	sprev, snext *keyEntry
 }
 
-func newKeyEntry(ref KeyRef, dek []byte) (*keyEntry, error) {
+type aeadBox struct{ cipher.AEAD }
+
+// newKeyEntry returns the entry of dek, with the AEAD of alg set up.
+func newKeyEntry(ref KeyRef, dek []byte, alg envelope.Algorithm) (*keyEntry, error) {
 	if len(dek) != 32 {
 		return nil, ErrInvalidKey
 	}
-	block, err := aes.NewCipher(dek)
-	if err != nil {
+	e := &keyEntry{ref: ref}
+	copy(e.key[:], dek)
+	if _, err := e.setup(alg); err != nil {
 		return nil, err
 	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	xc, err := chacha20poly1305.NewX(dek)
-	if err != nil {
-		return nil, err
-	}
-	return &keyEntry{ref: ref, gcm: gcm, xc: xc}, nil
+	return e, nil
 }
 
-func (e *keyEntry) aead(alg envelope.Algorithm) cipher.AEAD {
-	if alg == envelope.XChaCha20Poly1305 {
-		return e.xc
+// aead returns the AEAD of alg under e's key.
+func (e *keyEntry) aead(alg envelope.Algorithm) (cipher.AEAD, error) {
+	if i := uint(alg) - 1; i < uint(len(e.aeads)) {
+		if b := e.aeads[i].Load(); b != nil {
+			return b.AEAD, nil
+		}
 	}
-	return e.gcm
+	return e.setup(alg)
+}
+
+func (e *keyEntry) setup(alg envelope.Algorithm) (cipher.AEAD, error) {
+	var a cipher.AEAD
+	switch alg {
+	case envelope.AES256GCM:
+		block, err := aes.NewCipher(e.key[:])
+		if err != nil {
+			return nil, err
+		}
+		if a, err = cipher.NewGCM(block); err != nil {
+			return nil, err
+		}
+	case envelope.XChaCha20Poly1305:
+		var err error
+		if a, err = chacha20poly1305.NewX(e.key[:]); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, ErrUnsupported
+	}
+	i := alg - 1
+	e.aeads[i].CompareAndSwap(nil, &aeadBox{a}) // the first set-up wins
+	return e.aeads[i].Load().AEAD, nil
 }
 
 // keyCache is a bounded LRU of ready keys with a time to live.
@@ -111,14 +137,14 @@ func (c *keyCache) pushFront(e *keyEntry) {
 	c.head.next = e
 }
 
-func (c *keyCache) get(ref KeyRef, now time.Time) *keyEntry {
+func (c *keyCache) get(ref KeyRef, now time.Duration) *keyEntry {
 	if c.max <= 0 {
 		return nil
 	}
 	c.mu.Lock()
 	e := c.items[ref]
 	if e != nil {
-		if now.After(e.expires) {
+		if now > e.expires {
 			c.remove(e)
 			e = nil
 		} else if c.head.next != e {
@@ -130,7 +156,7 @@ func (c *keyCache) get(ref KeyRef, now time.Time) *keyEntry {
 	return e
 }
 
-func (c *keyCache) put(e *keyEntry, now time.Time, gen uint64) {
+func (c *keyCache) put(e *keyEntry, now time.Duration, gen uint64) {
 	if c.max <= 0 {
 		return
 	}
@@ -142,7 +168,7 @@ func (c *keyCache) put(e *keyEntry, now time.Time, gen uint64) {
 	if old := c.items[e.ref]; old != nil {
 		c.remove(old)
 	}
-	e.expires = now.Add(c.ttl)
+	e.expires = now + c.ttl
 	c.items[e.ref] = e
 	if first := c.subjects[e.ref.Subject]; first != nil {
 		e.snext, first.sprev = first, e

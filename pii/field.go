@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"reflect"
@@ -66,12 +67,11 @@ func (w *walker) field(parent, fv reflect.Value, f *fieldPlan, subject string, s
 	case opPtrString:
 		w.str(parent, fv.Elem(), f, ref, e)
 	case opStringSlice:
-		n := len(w.path)
 		for i := range fv.Len() {
-			w.path = append(w.path[:n], seg{idx: i})
+			w.elem = i
 			w.str(parent, fv.Index(i), f, ref, e)
 		}
-		w.path = w.path[:n]
+		w.elem = -1
 	case opBytes:
 		w.bytes(fv, f, ref, e)
 	case opPtrBytes:
@@ -106,6 +106,77 @@ func (w *walker) entry(ref KeyRef) (*keyEntry, error) {
 	}
 	w.memoRef, w.memo = ref, e
 	return e, nil
+}
+
+// seal appends the binary envelope of plaintext to dst.
+func (w *walker) seal(dst []byte, e *keyEntry, ref KeyRef, category personaldata.Category, plaintext []byte) ([]byte, error) {
+	nonce, err := w.nonce()
+	if err != nil {
+		return nil, err
+	}
+	return w.p.sealBinary(dst, w.ad[:0], e, ref, category, plaintext, nonce)
+}
+
+// nonce returns a fresh nonce. The nonces of the fields of one struct are
+// read from crypto/rand in one call: each byte read is used once, and what
+// a walk leaves unused is dropped with it.
+func (w *walker) nonce() ([]byte, error) {
+	ns := w.p.alg.NonceSize()
+	if len(w.rnd) < ns {
+		n := ns * max(w.seals, 1)
+		if cap(w.rndBuf) < n {
+			w.rndBuf = make([]byte, n)
+		}
+		w.rnd = w.rndBuf[:n]
+		if _, err := rand.Read(w.rnd); err != nil {
+			w.rnd = nil
+			return nil, err
+		}
+	}
+	nonce := w.rnd[:ns:ns]
+	w.rnd = w.rnd[ns:]
+	w.seals--
+	return nonce, nil
+}
+
+// sizeText returns the memory the string fields of struct v (of plan sp)
+// take once protected or revealed, for one allocation to hold them all:
+// they are stored together, and the fields of one struct live as long as
+// each other. A string that looks protected already counts in reveal mode
+// only.
+func (w *walker) sizeText(v reflect.Value, sp *structPlan) int {
+	n := 0
+	for i := range sp.fields {
+		f := &sp.fields[i]
+		if f.op != opString {
+			continue
+		}
+		fv, ok := fieldByIndex(v, f.index)
+		if !ok {
+			continue
+		}
+		s := fv.String()
+		switch {
+		case w.mode == modeProtect && s != "" && !envelope.LooksText(s):
+			n += envelope.TextLen(envelope.SealedLen(w.p.alg, len(s)))
+		case w.mode == modeReveal && envelope.LooksText(s):
+			n += max(0, envelope.OpenedLen(len(s)))
+		}
+	}
+	return n
+}
+
+// textBuf returns empty memory of capacity n for one string: from the
+// memory of the struct's strings while it lasts, else on its own.
+func (w *walker) textBuf(n int) []byte {
+	if w.text == nil && w.textSize > 0 {
+		w.text = make([]byte, 0, w.textSize)
+	}
+	if l := len(w.text); cap(w.text)-l >= n {
+		w.text = w.text[:l+n]
+		return w.text[l : l : l+n]
+	}
+	return make([]byte, 0, n)
 }
 
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
@@ -143,13 +214,13 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 			}
 			parent.FieldByIndex(f.blind).SetString(w.p.indexer.Index(f.category, normalizer(f.tag.Normalize), s))
 		}
-		bin, err := w.p.sealBinary(w.buf[:0], w.ad[:0], e, ref, f.category, bytesOf(s))
+		bin, err := w.seal(w.buf[:0], e, ref, f.category, bytesOf(s))
 		if err != nil {
 			w.fail(f, ref, err)
 			return
 		}
 		w.buf = bin[:0]
-		text := envelope.AppendText(make([]byte, 0, envelope.TextLen(len(bin))), bin)
+		text := envelope.AppendText(w.textBuf(envelope.TextLen(len(bin))), bin)
 		fv.SetString(unsafe.String(unsafe.SliceData(text), len(text)))
 		return
 	}
@@ -172,13 +243,13 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 		w.fail(f, ref, ErrErased)
 		return
 	}
-	pt, err := openEnvelope(w.pt[:0], w.ad[:0], e, env, ref, f.category)
+	// Open into memory of the plaintext's size that becomes the string.
+	pt, err := openEnvelope(w.textBuf(len(env.Ciphertext)-envelope.TagSize), w.ad[:0], e, env, ref, f.category)
 	if err != nil {
 		w.fail(f, ref, err)
 		return
 	}
-	w.pt = pt[:0]
-	fv.SetString(string(pt))
+	fv.SetString(unsafe.String(unsafe.SliceData(pt), len(pt)))
 }
 
 func (w *walker) bytes(fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) {
@@ -187,7 +258,7 @@ func (w *walker) bytes(fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) 
 		if len(b) == 0 || (envelope.Looks(b) && w.opens(b, e, ref, f.category)) {
 			return
 		}
-		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(b))), w.ad[:0], e, ref, f.category, b)
+		out, err := w.seal(make([]byte, 0, envelope.SealedLen(w.p.alg, len(b))), e, ref, f.category, b)
 		if err != nil {
 			w.fail(f, ref, err)
 			return
@@ -224,7 +295,7 @@ func (w *walker) sealed(sv sealedValue, f *fieldPlan, ref KeyRef, e *keyEntry) {
 			w.fail(f, ref, err)
 			return
 		}
-		out, err := w.p.sealBinary(make([]byte, 0, envelope.SealedLen(w.p.alg, len(plain))), w.ad[:0], e, ref, f.category, plain)
+		out, err := w.seal(make([]byte, 0, envelope.SealedLen(w.p.alg, len(plain))), e, ref, f.category, plain)
 		clear(plain)
 		if err != nil {
 			w.fail(f, ref, err)

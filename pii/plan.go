@@ -47,6 +47,8 @@ type structPlan struct {
 	subject []int // index of the subject field; nil if none
 	subjKey string
 	fields  []fieldPlan
+	seals   int // fields that hold ciphertext (not opNested)
+	strings int // of them, fields of kind opString
 	// needsSubject is true when some field takes the struct's subject, so
 	// the struct cannot stand alone without a subject field or an
 	// enclosing struct that has one.
@@ -294,6 +296,10 @@ func (b *planBuilder) fill(sp *structPlan) error {
 			fp.blind, fp.bindex = other.index, tg.Index
 		}
 		sp.fields = append(sp.fields, fp)
+		sp.seals++
+		if fp.op == opString {
+			sp.strings++
+		}
 	}
 	return nil
 }

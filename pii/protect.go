@@ -62,6 +62,7 @@ func (m mode) String() string {
 }
 
 type rootInfo struct {
+	typ    reflect.Type
 	cp     *containerPlan
 	single bool // a pointer to one struct: no batch prefetch
 	err    error
@@ -73,7 +74,7 @@ func rootFor(t reflect.Type) *rootInfo {
 	if ri, ok := roots.Load(t); ok {
 		return ri.(*rootInfo)
 	}
-	ri := &rootInfo{}
+	ri := &rootInfo{typ: t}
 	switch {
 	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct:
 		if _, err := rootPlan(t.Elem()); err != nil {
@@ -108,7 +109,7 @@ func rootFor(t reflect.Type) *rootInfo {
 // a subject of at most 255 bytes and a scope and category of at most 64.
 const maxAD = 4 + 3 + personaldata.MaxSubjectIDLen + 64 + 64
 
-var walkers = sync.Pool{New: func() any { return new(walker) }}
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
 
 func (p *Protector) run(ctx context.Context, v any, m mode) error {
 	if err := p.check(ctx); err != nil {
@@ -118,7 +119,11 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 		return fmt.Errorf("%w: nil", ErrUnsupported)
 	}
 	rv := reflect.ValueOf(v)
-	ri := rootFor(rv.Type())
+	ri := p.lastRoot.Load() // most callers protect one type over and over
+	if ri == nil || ri.typ != rv.Type() {
+		ri = rootFor(rv.Type())
+		p.lastRoot.Store(ri)
+	}
 	if ri.err != nil {
 		return ri.err
 	}
@@ -128,21 +133,25 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 	if rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return fmt.Errorf("%w: nil pointer", ErrUnsupported)
 	}
-	w := walkers.Get().(*walker)
-	*w = walker{p: p, ctx: ctx, mode: m, path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0]}
+	s := scratches.Get().(*scratch)
+	w := walker{p: p, ctx: ctx, mode: m, elem: -1, scratch: *s}
+	w.path, w.buf, w.pt, w.ad = w.path[:0], w.buf[:0], w.pt[:0], w.ad[:0]
 	if cap(w.ad) < maxAD {
 		w.ad = make([]byte, 0, maxAD)
 	}
-	defer func() {
-		if cap(w.buf) > 64<<10 {
-			w.buf = nil
+	err := w.run(rv, ri)
+	for _, b := range []*[]byte{&w.buf, &w.pt, &w.rndBuf} {
+		if cap(*b) > 64<<10 {
+			*b = nil // let a rare large value go
 		}
-		if cap(w.pt) > 64<<10 {
-			w.pt = nil
-		}
-		*w = walker{path: w.path[:0], buf: w.buf[:0], pt: w.pt[:0], ad: w.ad[:0]}
-		walkers.Put(w)
-	}()
+	}
+	*s = w.scratch
+	scratches.Put(s)
+	return err
+}
+
+func (w *walker) run(rv reflect.Value, ri *rootInfo) error {
+	p, ctx, m := w.p, w.ctx, w.mode
 	if !ri.single {
 		// Collect the keys every field needs and fetch the uncached ones
 		// in one store call.

@@ -76,8 +76,11 @@ type Protector struct {
 	alg      envelope.Algorithm
 	cache    *keyCache
 	now      func() time.Time
+	clocked  bool      // now is Options.Clock
+	epoch    time.Time // when the Protector was made, by now
 	indexer  *Indexer
 	closed   atomic.Bool
+	lastRoot atomic.Pointer[rootInfo] // the type Protect or Reveal last met
 
 	createMu sync.Mutex
 	creating map[KeyRef]*creation
@@ -137,8 +140,9 @@ func New(store KeyStore, wrapper KeyWrapper, opts *Options) (*Protector, error) 
 	}
 	p.cache = newKeyCache(size, ttl)
 	if o.Clock != nil {
-		p.now = o.Clock
+		p.now, p.clocked = o.Clock, true
 	}
+	p.epoch = p.now()
 	if o.IndexKey != nil {
 		ix, err := NewIndexer(o.IndexKey)
 		if err != nil {
@@ -155,6 +159,16 @@ func (p *Protector) Close() error {
 	p.closed.Store(true)
 	p.cache.purge()
 	return nil
+}
+
+// elapsed returns the time since the Protector was made, by its clock. The
+// default clock reads the monotonic clock alone, at about half the cost of
+// time.Now, since the key cache reads it on every call.
+func (p *Protector) elapsed() time.Duration {
+	if p.clocked {
+		return p.now().Sub(p.epoch)
+	}
+	return time.Since(p.epoch)
 }
 
 func (p *Protector) check(ctx context.Context) error {
@@ -190,7 +204,7 @@ func (p *Protector) Seal(ctx context.Context, subject personaldata.SubjectID, sc
 	if err != nil {
 		return nil, p.refErr("seal", ref, category, err)
 	}
-	return p.sealBinary(make([]byte, 0, envelope.SealedLen(p.alg, len(plaintext))), nil, e, ref, category, plaintext)
+	return p.sealBinary(make([]byte, 0, envelope.SealedLen(p.alg, len(plaintext))), nil, e, ref, category, plaintext, nil)
 }
 
 // Open decrypts an envelope Seal returned for the same subject, scope and
@@ -221,27 +235,40 @@ func (p *Protector) refErr(op string, ref KeyRef, category personaldata.Category
 	return fmt.Errorf("pii: %s (subject %s, scope %s, category %s): %w", op, quote.String(string(ref.Subject)), ref.Scope, category, err)
 }
 
-// sealBinary appends the binary envelope of plaintext to dst.
+// sealBinary appends the binary envelope of plaintext to dst, with the
+// nonce nonce, which must be fresh bytes from crypto/rand, used for this
+// seal only; nil reads one.
 //
 // adBuf is scratch space for the associated data; passing it avoids a heap
 // allocation per call (the AEAD interface makes a local array escape).
-func (p *Protector) sealBinary(dst, adBuf []byte, e *keyEntry, ref KeyRef, category personaldata.Category, plaintext []byte) ([]byte, error) {
+func (p *Protector) sealBinary(dst, adBuf []byte, e *keyEntry, ref KeyRef, category personaldata.Category, plaintext, nonce []byte) ([]byte, error) {
+	a, err := e.aead(p.alg)
+	if err != nil {
+		return nil, err
+	}
 	start := len(dst)
 	dst = envelope.AppendHeader(dst, p.alg)
 	ns := p.alg.NonceSize()
-	dst = append(dst, make([]byte, ns)...)
-	nonce := dst[len(dst)-ns:]
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
+	if nonce != nil {
+		dst = append(dst, nonce[:ns]...)
+	} else {
+		dst = append(dst, make([]byte, ns)...)
+		if _, err := rand.Read(dst[len(dst)-ns:]); err != nil {
+			return nil, err
+		}
 	}
 	ad := envelope.AppendAD(adBuf[:0], dst[start:start+envelope.HeaderSize], string(ref.Subject), string(ref.Scope), string(category))
-	return e.aead(p.alg).Seal(dst, nonce, plaintext, ad), nil
+	return a.Seal(dst, dst[len(dst)-ns:], plaintext, ad), nil
 }
 
 // openEnvelope appends the plaintext of env to dst, using adBuf as scratch.
 func openEnvelope(dst, adBuf []byte, e *keyEntry, env envelope.Envelope, ref KeyRef, category personaldata.Category) ([]byte, error) {
+	a, err := e.aead(env.Alg)
+	if err != nil {
+		return nil, err
+	}
 	ad := envelope.AppendAD(adBuf[:0], env.Header, string(ref.Subject), string(ref.Scope), string(category))
-	out, err := e.aead(env.Alg).Open(dst, env.Nonce, env.Ciphertext, ad)
+	out, err := a.Open(dst, env.Nonce, env.Ciphertext, ad)
 	if err != nil {
 		return nil, ErrTampered
 	}

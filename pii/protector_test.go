@@ -674,3 +674,28 @@ func TestRandomKeysDiffer(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, a, b, "random nonces")
 }
+
+// A Protector sets up the AEAD of the other algorithm on first use; many
+// goroutines meeting it at once all open.
+func TestOtherAlgorithmOpensConcurrently(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ks := pii.NewMemoryKeyStore()
+	a := newProtectorOn(t, ks, &pii.Options{Algorithm: pii.AES256GCM})
+	x := newProtectorOn(t, ks, &pii.Options{Algorithm: pii.XChaCha20Poly1305})
+	own := Message{SenderID: "s", Body: "sealed with AES"}
+	require.NoError(t, a.Protect(ctx, &own)) // a caches the key, AES set up
+	other := Message{SenderID: "s", Body: "sealed with XChaCha"}
+	require.NoError(t, x.Protect(ctx, &other))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			m, o := other, own
+			assert.NoError(t, a.Reveal(ctx, &m))
+			assert.Equal(t, "sealed with XChaCha", m.Body)
+			assert.NoError(t, a.Reveal(ctx, &o))
+			assert.Equal(t, "sealed with AES", o.Body)
+		})
+	}
+	wg.Wait()
+}

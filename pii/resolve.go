@@ -28,7 +28,7 @@ func validRef(subject personaldata.SubjectID, scope personaldata.Scope) (KeyRef,
 // create, a missing key is created; without, it is ErrKeyNotFound. A
 // shredded key is ErrForgotten with create and ErrErased without.
 func (p *Protector) key(ctx context.Context, ref KeyRef, create bool) (*keyEntry, error) {
-	if e := p.cache.get(ref, p.now()); e != nil {
+	if e := p.cache.get(ref, p.elapsed()); e != nil {
 		return e, nil
 	}
 	gen := p.cache.generation()
@@ -71,12 +71,12 @@ func (p *Protector) unwrap(ctx context.Context, k StoredKey, gen uint64) (*keyEn
 		}
 		return nil, fmt.Errorf("%w: %w", ErrWrongKEK, err)
 	}
-	e, err := newKeyEntry(k.Ref, dek)
+	e, err := newKeyEntry(k.Ref, dek, p.alg)
 	clear(dek)
 	if err != nil {
 		return nil, fmt.Errorf("%w: unwrapped key: %w", ErrWrongKEK, err)
 	}
-	p.cache.put(e, p.now(), gen)
+	p.cache.put(e, p.elapsed(), gen)
 	return e, nil
 }
 
@@ -124,11 +124,11 @@ func (p *Protector) createOnce(ctx context.Context, ref KeyRef, gen uint64) (*ke
 		return nil, fmt.Errorf("pii: key store: %w", err)
 	}
 	if stored.State == KeyActive && stored.Wrapped.KEKID == w.KEKID && bytes.Equal(stored.Wrapped.Ciphertext, w.Ciphertext) {
-		e, err := newKeyEntry(ref, dek)
+		e, err := newKeyEntry(ref, dek, p.alg)
 		if err != nil {
 			return nil, err
 		}
-		p.cache.put(e, p.now(), gen)
+		p.cache.put(e, p.elapsed(), gen)
 		return e, nil
 	}
 	return p.fromStored(ctx, stored, false, gen) // another creator won
@@ -140,7 +140,7 @@ func (p *Protector) createOnce(ctx context.Context, ref KeyRef, gen uint64) (*ke
 func (p *Protector) keys(ctx context.Context, refs []KeyRef, create bool) (map[KeyRef]*keyEntry, map[KeyRef]error, error) {
 	got := make(map[KeyRef]*keyEntry, len(refs))
 	bad := map[KeyRef]error{}
-	now := p.now()
+	now := p.elapsed()
 	var miss []KeyRef
 	for _, r := range refs {
 		if e := p.cache.get(r, now); e != nil {

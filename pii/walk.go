@@ -32,11 +32,26 @@ type walker struct {
 	stopped error                 // the context's error, once it stopped the walk
 	done    int                   // top-level elements walked
 
-	path []seg
 	errs []*FieldError
-	buf  []byte
-	pt   []byte
-	ad   []byte
+	elem int // the element of a []string field worked on, or -1
+	// text holds the strings of the struct walked (see textBuf), once
+	// allocated with capacity textSize.
+	text     []byte
+	textSize int
+	rnd      []byte // random bytes read for nonces, not used yet (in rndBuf)
+	seals    int    // fields left to seal in the struct walked, to size the next read
+
+	scratch
+}
+
+// scratch is the memory a walk reuses from the last; the walker itself
+// lives on the stack of its call.
+type scratch struct {
+	path   []seg
+	buf    []byte
+	pt     []byte
+	ad     []byte
+	rndBuf []byte
 }
 
 type seg struct {
@@ -259,15 +274,22 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 	}
 	subjErr := errSubjectUnchecked
 	n := len(w.path)
+	w.seals = sp.seals
+	w.text, w.textSize = nil, 0
+	if sp.strings > 1 && !w.collect {
+		w.textSize = w.sizeText(v, sp)
+	}
 	for i := range sp.fields {
 		f := &sp.fields[i]
 		fv, ok := fieldByIndex(v, f.index)
 		if !ok {
 			continue
 		}
-		w.path = append(w.path[:n], seg{name: f.name, idx: -1})
 		if f.op == opNested {
+			w.path = append(w.path[:n], seg{name: f.name, idx: -1})
+			left, text, size := w.seals, w.text, w.textSize
 			w.container(fv, f.nested, subject)
+			w.seals, w.text, w.textSize = left, text, size
 			continue
 		}
 		if !w.hasWork(fv, f.op) {
@@ -292,9 +314,19 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 // errSubjectUnchecked marks a subject not validated yet.
 var errSubjectUnchecked = errors.New("unchecked")
 
-func (w *walker) pathString() string {
+// pathString returns the path walked to, and to the tagged field leaf
+// (element w.elem of it, if not -1) if leaf is not nil: the path holds the
+// containers only.
+func (w *walker) pathString(leaf *fieldPlan) string {
+	path := w.path
+	if leaf != nil {
+		path = append(path[:len(path):len(path)], seg{name: leaf.name, idx: -1})
+		if w.elem >= 0 {
+			path = append(path, seg{idx: w.elem})
+		}
+	}
 	var b strings.Builder
-	for _, s := range w.path {
+	for _, s := range path {
 		switch {
 		case s.name != "":
 			if b.Len() > 0 {
@@ -311,11 +343,11 @@ func (w *walker) pathString() string {
 }
 
 func (w *walker) fail(f *fieldPlan, ref KeyRef, err error) {
-	w.errs = append(w.errs, &FieldError{Path: w.pathString(), Subject: ref.Subject, Scope: ref.Scope, Category: f.category, Err: err})
+	w.errs = append(w.errs, &FieldError{Path: w.pathString(f), Subject: ref.Subject, Scope: ref.Scope, Category: f.category, Err: err})
 }
 
 // failPath reports a failure at the current path that concerns no tagged
 // field (a value held in an interface that cannot be walked).
 func (w *walker) failPath(err error) {
-	w.errs = append(w.errs, &FieldError{Path: w.pathString(), Err: err})
+	w.errs = append(w.errs, &FieldError{Path: w.pathString(nil), Err: err})
 }

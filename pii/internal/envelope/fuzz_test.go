@@ -2,7 +2,9 @@ package envelope_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/personaldata/personaldata/pii/internal/envelope"
@@ -107,6 +109,33 @@ func FuzzDecodeText(f *testing.F) {
 		}
 		if env, err := envelope.Parse(bin); err == nil && len(env.Nonce) != env.Alg.NonceSize() {
 			t.Fatal("Parse of decoded text split it wrongly")
+		}
+	})
+}
+
+// FuzzTextMatchesBase64 checks the text form against encoding/base64's
+// strict unpadded base64url: the same text for any bytes, and the same
+// bytes, or a failure, for any payload (line breaks, which that decoder
+// skips, are rejected).
+func FuzzTextMatchesBase64(f *testing.F) {
+	for _, s := range []string{"", "A", "AA", "AB", "AAA", "AAB", "AAAA", "-_-_", "+/+/", "AA==", "AAAA\nAAAA", "QUJD\r", "\x00\xff", "pd1:AAAA"} {
+		f.Add(s)
+	}
+	b64 := base64.RawURLEncoding.Strict()
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(envelope.AppendText(nil, []byte(s))), envelope.TextPrefix+b64.EncodeToString([]byte(s)); got != want {
+			t.Fatalf("AppendText(%q) = %q, encoding/base64 gives %q", s, got, want)
+		}
+		got, err := envelope.DecodeText(nil, envelope.TextPrefix+s)
+		want, werr := b64.DecodeString(s)
+		if strings.ContainsAny(s, "\r\n") {
+			werr = errors.New("line break")
+		}
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("DecodeText(%q): error %v, encoding/base64: %v", s, err, werr)
+		}
+		if err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("DecodeText(%q) = %x, encoding/base64 gives %x", s, got, want)
 		}
 	})
 }
