@@ -402,3 +402,94 @@ func TestErasureReapplyAfterKeyFileRestore(t *testing.T) {
 	require.Equal(t, "piet@example.nl", c.Email)
 	require.NoError(t, keysDB.Close())
 }
+
+// rawBody reads the body and version columns of request id as stored.
+func rawBody(t *testing.T, db *sql.DB, d sqlstore.Dialect, prefix string, id ulid.ULID) ([]byte, int64) {
+	t.Helper()
+	var body []byte
+	var version int64
+	q := sqlstore.Rebind(d, "SELECT body, version FROM "+prefix+"requests WHERE id = ?")
+	require.NoError(t, db.QueryRowContext(t.Context(), q, id.String()).Scan(&body, &version))
+	return body, version
+}
+
+// TestErasureCorruptRequestRow damages a stored request in ways a disk,
+// a bad restore or a hand edit could, and checks that every read reports
+// it as ErrCorrupt without quoting the row, that the Service fails on it
+// and writes nothing over it, and that the request works again once the
+// row is repaired.
+func TestErasureCorruptRequestRow(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, db, prefix := openErasureStore(t, b)
+		clk := &testClock{t: t0}
+		host := newErasureHost(t, s.Stores(), pii.NewMemoryKeyStore(), clk, &crmRows{rows: map[personaldata.SubjectID]int{}})
+		r, err := host.svc.Submit(ctx, erasure.Submission{Subject: "cust-1", Kind: erasure.KindErasure, Actor: "subject",
+			Identifiers: []erasure.Identifier{erasure.Email("jan@example.nl")}})
+		require.NoError(t, err)
+		other, err := host.svc.Submit(ctx, erasure.Submission{Subject: "cust-2", Kind: erasure.KindErasure, Actor: "subject"})
+		require.NoError(t, err)
+		good, version := rawBody(t, db, b.dialect, prefix, r.ID)
+		otherBody, _ := rawBody(t, db, b.dialect, prefix, other.ID)
+		digest := r.Digests[0]
+		require.Contains(t, string(good), digest)
+		setBody := sqlstore.Rebind(b.dialect, "UPDATE "+prefix+"requests SET body = ? WHERE id = ?")
+		replace := func(old, new string) []byte {
+			require.Contains(t, string(good), old)
+			return bytes.Replace(good, []byte(old), []byte(new), 1)
+		}
+		for _, c := range []struct {
+			name string
+			body []byte
+		}{
+			{"NotJSON", []byte("not json at all")},
+			{"Truncated", good[:len(good)/2]},
+			{"TruncatedByOne", good[:len(good)-1]},
+			{"Empty", []byte{}},
+			{"TrailingData", append(bytes.Clone(good), `{"v":1}`...)},
+			{"OtherRequestsBody", otherBody},
+			{"NewerFormat", replace(`"v":1`, `"v":2`)},
+			{"UnknownField", replace(`"v":1`, `"v":1,"surprise":true`)},
+			{"UnknownState", replace(`"to":1`, `"to":77`)},
+			{"WrongType", replace(`"to":1`, `"to":"received"`)},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				_, err := db.ExecContext(ctx, setBody, c.body, r.ID.String())
+				require.NoError(t, err)
+				_, err = s.Get(ctx, r.ID)
+				require.ErrorIs(t, err, sqlstore.ErrCorrupt)
+				require.Contains(t, err.Error(), r.ID.String(), "the error names the request")
+				require.NotContains(t, err.Error(), digest, "the error quotes no part of the body")
+				t.Logf("Get: %v", err)
+				_, err = s.List(ctx, erasure.Filter{Subject: "cust-1"})
+				require.ErrorIs(t, err, sqlstore.ErrCorrupt)
+				_, err = host.svc.VerifyIdentity(ctx, r.ID, "staff-1")
+				require.ErrorIs(t, err, sqlstore.ErrCorrupt)
+				_, _, err = host.svc.Execute(ctx, r.ID, "staff-1")
+				require.Error(t, err)
+				stored, v := rawBody(t, db, b.dialect, prefix, r.ID)
+				require.Equal(t, c.body, nonNilBytes(stored), "the corrupt row is left as it is")
+				require.Equal(t, version, v)
+				got, err := host.svc.Get(ctx, other.ID)
+				require.NoError(t, err, "other requests are read as before")
+				require.Equal(t, other.ID, got.ID)
+			})
+		}
+		_, err = db.ExecContext(ctx, sqlstore.Rebind(b.dialect, "UPDATE "+prefix+"requests SET body = ?, state = 99 WHERE id = ?"), good, r.ID.String())
+		require.NoError(t, err)
+		_, err = s.Get(ctx, r.ID)
+		require.ErrorIs(t, err, sqlstore.ErrCorrupt, "an unknown state in its column")
+
+		_, err = db.ExecContext(ctx, sqlstore.Rebind(b.dialect, "UPDATE "+prefix+"requests SET state = ? WHERE id = ?"), int(r.State), r.ID.String())
+		require.NoError(t, err)
+		_, err = host.svc.VerifyIdentity(ctx, r.ID, "staff-1")
+		require.NoError(t, err, "the repaired row works again")
+	})
+}
+
+func nonNilBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
