@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/oklog/ulid/v2"
@@ -492,4 +495,133 @@ func nonNilBytes(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// proxiedErasureStore opens an erasure store on the tables of prefix on
+// b's server, reached through a proxy that cuts connections on demand.
+func proxiedErasureStore(t *testing.T, b backend, prefix string) (*sqlstore.ErasureStore, *proxy) {
+	t.Helper()
+	var driver, dsn string
+	var p *proxy
+	switch b.dialect {
+	case sqlstore.PostgreSQL:
+		u, err := url.Parse(os.Getenv(envPostgres))
+		require.NoError(t, err)
+		target := u.Host
+		if u.Port() == "" {
+			target = net.JoinHostPort(u.Hostname(), "5432")
+		}
+		p = startProxy(t, target)
+		u.Host = p.addr()
+		driver, dsn = "pgx", u.String()
+	case sqlstore.MySQL:
+		cfg, err := mysql.ParseDSN(os.Getenv(envMySQL))
+		require.NoError(t, err)
+		p = startProxy(t, cfg.Addr)
+		cfg.Addr = p.addr()
+		driver, dsn = "mysql", cfg.FormatDSN()
+	default:
+		t.Fatalf("no proxy for %s", b.dialect)
+	}
+	db, err := sql.Open(driver, dsn)
+	require.NoError(t, err)
+	db.SetMaxOpenConns(4)
+	t.Cleanup(func() { _ = db.Close() })
+	s, err := sqlstore.OpenErasureStore(t.Context(), db, b.dialect, b.opts(prefix))
+	require.NoError(t, err)
+	return s, p
+}
+
+// TestErasureConnectionCut cuts the connection of the erasure store's
+// writes half-way: while it sends a request's update, at COMMIT, and in
+// the third INSERT of a large suppression batch. The database keeps all
+// of a write or none of it, and repeating the call settles it.
+func TestErasureConnectionCut(t *testing.T) {
+	for _, b := range serverBackends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			direct, _, prefix := openErasureStore(t, b)
+			cut, p := proxiedErasureStore(t, b, prefix)
+			commit := map[sqlstore.Dialect]string{sqlstore.PostgreSQL: "commit", sqlstore.MySQL: "COMMIT"}[b.dialect]
+
+			t.Run("UpdateStatement", func(t *testing.T) {
+				r := randomRequest(rand.New(rand.NewPCG(5, 6)), 1)
+				require.NoError(t, direct.Create(ctx, r))
+				next := r.Clone()
+				next.Version, next.State = 2, erasure.StateCompleted
+				next.Steps = append(next.Steps, erasure.Step{Kind: erasure.StepErase, State: erasure.StepDone, Name: "marker-update-1"})
+				p.cutOn("marker-update-1", 1)
+				err := cut.Update(ctx, next)
+				require.Error(t, err, "Update over a cut connection")
+				require.Equal(t, int32(1), p.cuts.Swap(0), "the proxy cut")
+				t.Logf("Update over a cut connection: %v", err)
+				got, err := direct.Get(ctx, r.ID)
+				require.NoError(t, err)
+				if d := cmp.Diff(r, got, reqCmp); d != "" {
+					t.Fatalf("the request changed (-before +after):\n%s", d)
+				}
+				require.NoError(t, cut.Update(ctx, next), "Update again, on a new connection")
+				got, err = direct.Get(ctx, r.ID)
+				require.NoError(t, err)
+				require.Empty(t, cmp.Diff(next, got, reqCmp))
+			})
+
+			t.Run("UpdateCommit", func(t *testing.T) {
+				r := randomRequest(rand.New(rand.NewPCG(7, 8)), 2)
+				require.NoError(t, direct.Create(ctx, r))
+				next := r.Clone()
+				next.Version, next.State = 2, erasure.StateRefused
+				p.cutOn(commit, 1)
+				err := cut.Update(ctx, next)
+				require.Equal(t, int32(1), p.cuts.Swap(0), "the proxy cut")
+				got, gerr := direct.Get(ctx, r.ID)
+				require.NoError(t, gerr)
+				switch got.Version {
+				case 1: // nothing written
+					require.Error(t, err)
+					require.Empty(t, cmp.Diff(r, got, reqCmp), "the request changed")
+					require.NoError(t, cut.Update(ctx, next), "Update again")
+				case 2: // committed before the cut: all of it
+					require.Empty(t, cmp.Diff(next, got, reqCmp), "the update was half written")
+					require.ErrorIs(t, cut.Update(ctx, next), erasure.ErrConflict, "Update again finds it done")
+				default:
+					t.Fatalf("version %d after a cut update", got.Version)
+				}
+			})
+
+			t.Run("AppendReceipt", func(t *testing.T) {
+				rc := erasure.StoredReceipt{Seq: 1, ID: ulid.Make(), RequestID: ulid.Make(), IssuedAt: t0, Token: "head.marker-receipt-1.sig"}
+				p.cutOn("marker-receipt-1", 1)
+				require.Error(t, cut.Append(ctx, rc))
+				require.Equal(t, int32(1), p.cuts.Swap(0), "the proxy cut")
+				_, err := direct.Last(ctx)
+				require.ErrorIs(t, err, erasure.ErrNotFound, "no receipt stored")
+				require.NoError(t, cut.Append(ctx, rc), "Append again")
+			})
+
+			t.Run("SuppressionBatch", func(t *testing.T) {
+				var entries []erasure.SuppressionEntry
+				var digests []string
+				for i := range 600 {
+					d := fmt.Sprintf("batch-digest-%03d", i)
+					if i == 550 {
+						d = "marker-digest-550" // sent only with the third INSERT
+					}
+					entries = append(entries, erasure.SuppressionEntry{Digest: d, RequestID: ulid.Make(), AddedAt: t0})
+					digests = append(digests, d)
+				}
+				p.cutOn("marker-digest-550", 1)
+				require.Error(t, cut.Add(ctx, entries))
+				require.Equal(t, int32(1), p.cuts.Swap(0), "the proxy cut")
+				got, err := direct.Lookup(ctx, digests)
+				require.NoError(t, err)
+				require.Empty(t, got, "no entry of the batch was added")
+				require.NoError(t, cut.Add(ctx, entries), "Add again")
+				got, err = direct.Lookup(ctx, digests)
+				require.NoError(t, err)
+				require.Len(t, got, 600)
+			})
+		})
+	}
 }
