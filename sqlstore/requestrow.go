@@ -163,6 +163,17 @@ func utc(t time.Time) time.Time {
 	return t.UTC()
 }
 
+// bodyTime reports whether t, read from a body, can be written back: in
+// UTC, between the years 0 and 9999 (RFC 3339 allows an offset that moves
+// a time past them).
+func bodyTime(t time.Time) bool {
+	if t.IsZero() {
+		return true
+	}
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
+}
+
 // decode checks r and turns it into a Request. It never panics; its error
 // wraps [ErrCorrupt] and names the row by its ID only, never quoting the
 // body.
@@ -208,6 +219,11 @@ func (r *requestRow) decode() (erasure.Request, error) {
 	case b.ID != id.String():
 		return bad("body belongs to request %s", quote.String(b.ID))
 	}
+	for _, t := range []time.Time{b.ReceivedAt, b.VerifiedAt, b.Due} {
+		if !bodyTime(t) {
+			return bad("a time outside the years 0 to 9999")
+		}
+	}
 	out.Purposes, out.Digests = b.Purposes, b.Digests
 	out.ReceivedAt, out.VerifiedAt, out.Due = utc(b.ReceivedAt), utc(b.VerifiedAt), utc(b.Due)
 	out.ExtendedMonths = b.ExtendedMonths
@@ -218,6 +234,9 @@ func (r *requestRow) decode() (erasure.Request, error) {
 	}
 	for i, t := range b.History {
 		tr := erasure.Transition{From: erasure.State(t.From), To: erasure.State(t.To), At: utc(t.At), Actor: t.Actor, Reason: t.Reason, Evidence: t.Evidence}
+		if !bodyTime(t.At) {
+			return bad("transition %d: a time outside the years 0 to 9999", i)
+		}
 		if (tr.From != 0 && !validEnum(tr.From)) || !validEnum(tr.To) {
 			return bad("transition %d: unknown state %d or %d", i, t.From, t.To)
 		}
@@ -228,6 +247,9 @@ func (r *requestRow) decode() (erasure.Request, error) {
 			Due: utc(st.Due), RuleID: st.RuleID, Citation: st.Citation, Explanation: st.Explanation, Cursor: st.Cursor,
 			Removed: st.Removed, Anonymised: st.Anonymised, IndexEntries: st.IndexEntries, Retained: st.Retained,
 			Attempts: st.Attempts, Failures: st.Failures, DoneAt: utc(st.DoneAt)}
+		if !bodyTime(st.Due) || !bodyTime(st.DoneAt) {
+			return bad("step %d: a time outside the years 0 to 9999", i)
+		}
 		if !validEnum(s.Kind) || !validEnum(s.State) {
 			return bad("step %d: unknown kind %d or state %d", i, st.Kind, st.State)
 		}
