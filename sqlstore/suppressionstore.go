@@ -54,9 +54,10 @@ func (s *ErasureStore) Add(ctx context.Context, entries []erasure.SuppressionEnt
 	}
 	rows := make([]row, 0, len(entries))
 	seen := make(map[string]bool, len(entries))
-	for _, e := range entries {
+	for i, e := range entries {
 		if !validDigest(e.Digest) {
-			return fmt.Errorf("sqlstore: Add: %w: digest %s is not 1 to %d bytes of printable ASCII", ErrInvalidArgument, quote.String(e.Digest), maxDigestLen)
+			// Not quoted: a malformed digest may be the identifier itself.
+			return fmt.Errorf("sqlstore: Add: %w: digest %d of %d is not 1 to %d bytes of printable ASCII", ErrInvalidArgument, i+1, len(entries), maxDigestLen)
 		}
 		at, err := timeArg(e.AddedAt)
 		if err != nil {
