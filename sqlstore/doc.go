@@ -205,6 +205,78 @@
 // interface; and a test that runs the interface's conformance suite on
 // every backend.
 //
+// # Erasure stores
+//
+// [ErasureStore] keeps the records of an erasure.Service: it is its
+// RequestStore, ReceiptStore and SuppressionStore at once. Open it like
+// the other stores and hand [ErasureStore.Stores] to erasure.New:
+//
+//	log, err := sqlstore.OpenErasureStore(ctx, db, sqlstore.PostgreSQL, nil)
+//	svc, err := erasure.New(log.Stores(), protector, keys, opts)
+//
+// The request log is what erasure.Service.Reapply works from after a
+// backup restore, so it must not go back in time with the data it erases:
+// keep it in the key store's database or another one of its own, not in
+// the database whose backups get restored (or restore it from a later
+// copy). Its component "erasure" has three tables:
+//
+//	<prefix>requests    id (ULID text) PRIMARY KEY, subject, kind, state,
+//	                    next_due, updated_at, version, body; indexes
+//	                    (subject, kind), (state), (next_due), (updated_at)
+//	                    body: the rest of the request as a JSON document
+//	                    ("v": 1): purposes, deadlines, identifier digests,
+//	                    the history of transitions and the steps
+//	<prefix>receipts    seq PRIMARY KEY, id UNIQUE, request_id, issued_at,
+//	                    token (the signed receipt); index (request_id, seq)
+//	<prefix>suppression digest PRIMARY KEY, request_id, added_at
+//
+// Update is one UPDATE conditional on the stored version (compare and
+// swap). List turns the filter into a WHERE clause on the indexed columns,
+// ordered by ID; erasure.Filter.Match is the reference and checks every
+// row, and a time the columns cannot hold (outside 1678 to 2261) is left
+// to it, List then reading on in pages. Add inserts up to 250 entries per
+// statement, skipping stored digests, all in one transaction; Lookup asks
+// once per 1,000 digests. A body that is not a request document (cut
+// short, altered, copied from another row, written by a newer format) is
+// reported as [ErrCorrupt] by Get and List and left as it is: the Service
+// reads a request before it writes one, so it never writes over it.
+//
+// The receipts' seq is one global sequence: the position in the Service's
+// one hash chain, where each receipt names the hash of the one before.
+// Append reads the last seq and inserts the next in one transaction, and
+// the primary key lets one of two racing appends win. A single point of
+// contention is acceptable because the chain is serial by nature and
+// appended rarely: once per completed or refused request, and once per
+// scope shredded later.
+//
+// The tables grow by one requests row per request ever made, never
+// deleted (the log is the record of what was done): about 0.8 KB of body
+// for an erasure with one host system, plus some 120 bytes per further
+// system. One receipts row per final outcome and one per later shred, the
+// token about 0.8 KB plus some 100 bytes per system. One suppression row
+// per distinct identifier erased, about 150 bytes with its index. Ten
+// thousand erasures a year with two identifiers each and ten systems take
+// some 40 MB a year.
+//
+// On distributed SQL: request IDs are ULIDs, which begin with their time,
+// so new requests land at the end of the requests table, and every receipt
+// append contends for the chain's tail, one range; under SERIALIZABLE a
+// lost race aborts with 40001, is retried, and then reports
+// erasure.ErrConflict, on which the Service reads the new head and tries
+// again. Each append costs a consensus round trip on that range, which
+// bounds the chain to some tens of appends a second across regions (more
+// within one; estimated, not measured there): far more than requests
+// arrive. Spreading it would break the one chain that makes the receipts
+// provable. Suppression digests are keyed hashes, so their rows spread
+// evenly.
+//
+// Every write of the erasure store is one transaction (tested by cutting
+// the connection mid-statement, at COMMIT and in the third statement of a
+// suppression batch). A connection lost at COMMIT leaves it unknown
+// whether the write committed; repeating it settles it: Add is
+// idempotent, and a repeated Update or Append that had committed reports
+// erasure.ErrConflict or erasure.ErrExists.
+//
 // # Errors
 //
 // Stores return the sentinels of the interfaces they implement, wrapped as
