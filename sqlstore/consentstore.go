@@ -1,0 +1,332 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/consent"
+	"github.com/personaldata/personaldata/internal/quote"
+)
+
+// ConsentStore is a [consent.Store] on database/sql: the event chains of
+// a consent ledger and its purposes and notice versions, durable across
+// restarts. It is safe for concurrent use by many goroutines, and by many
+// Ledgers in many processes sharing one database: Append is
+// compare-and-swap on the subject's chain head.
+//
+// Create it with [OpenConsentStore] and hand it to [consent.New].
+type ConsentStore struct {
+	b *base
+	q consentQueries
+}
+
+var _ consent.Store = (*ConsentStore)(nil)
+
+// consentQueries are the statements of a ConsentStore, built once for its
+// dialect and table prefix.
+type consentQueries struct {
+	insertHead, moveHead, diagnose string
+	insertEventsHead, eventsTail   string // a multi-row INSERT: head + n rows + tail
+	eventRow, tailEvents           string
+	events                         string
+	subjectsFirst, subjectsNext    string
+	purposeFirst, purposeNext      string
+	defLockInsert, defLock         string
+	defCount, defGet, defInsert    string
+	definitions                    string
+}
+
+// OpenConsentStore returns a consent store on db, after migrating its
+// tables (see [Options.TablePrefix]) to the current version. db must not
+// be nil; opts may be.
+func OpenConsentStore(ctx context.Context, db *sql.DB, dialect Dialect, opts *Options) (*ConsentStore, error) {
+	b, err := newBase("OpenConsentStore", db, dialect, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.migrate(ctx, consentComponent, consentMigrations); err != nil {
+		return nil, err
+	}
+	d := b.d
+	heads, events, defs := b.table("consent_heads"), b.table("consent_events"), b.table("consent_definitions")
+	page := fmt.Sprint(subjectsPage)
+	q := consentQueries{
+		insertHead: d.rebind(d.insertIfAbsent(heads, []string{"subject"}, "subject", "last_seq", "last_hash")),
+		moveHead:   d.rebind("UPDATE " + heads + " SET last_seq = ?, last_hash = ? WHERE subject = ? AND last_seq = ?"),
+		diagnose: d.rebind("SELECT (SELECT last_seq FROM " + heads + " WHERE subject = ?), " +
+			"(SELECT MAX(seq) FROM " + events + " WHERE subject = ?)"),
+		insertEventsHead: "INSERT INTO " + events + " (subject, seq, id, purpose, data, hash) VALUES ",
+		eventRow:         "(?, ?, ?, ?, ?, ?)",
+		eventsTail:       d.pick(" ON CONFLICT (subject, seq) DO NOTHING", " ON CONFLICT (subject, seq) DO NOTHING", " ON DUPLICATE KEY UPDATE subject = subject"),
+		tailEvents:       d.rebind("SELECT seq, id, purpose, data, hash FROM " + events + " WHERE subject = ? AND seq > ? ORDER BY seq LIMIT ?"),
+		events:           d.rebind("SELECT seq, id, purpose, data, hash FROM " + events + " WHERE subject = ? ORDER BY seq"),
+		subjectsFirst:    "SELECT subject FROM " + heads + " ORDER BY subject LIMIT " + page,
+		subjectsNext:     d.rebind("SELECT subject FROM " + heads + " WHERE subject > ? ORDER BY subject LIMIT " + page),
+		purposeFirst:     d.rebind("SELECT DISTINCT subject FROM " + events + " WHERE purpose = ? ORDER BY subject LIMIT " + page),
+		purposeNext:      d.rebind("SELECT DISTINCT subject FROM " + events + " WHERE purpose = ? AND subject > ? ORDER BY subject LIMIT " + page),
+		defLockInsert:    d.rebind(d.insertIfAbsent(defs, []string{"kind", "id"}, "kind", "id", "seq", "data")),
+		defLock:          "UPDATE " + defs + " SET seq = seq + 1 WHERE kind = '' AND id = ''",
+		defCount:         "SELECT seq FROM " + defs + " WHERE kind = '' AND id = ''",
+		defGet:           d.rebind("SELECT data FROM " + defs + " WHERE kind = ? AND id = ?"),
+		defInsert:        d.rebind("INSERT INTO " + defs + " (kind, id, seq, data) VALUES (?, ?, ?, ?)"),
+		definitions:      "SELECT kind, id, data FROM " + defs + " WHERE kind <> '' ORDER BY seq",
+	}
+	return &ConsentStore{b: b, q: q}, nil
+}
+
+// Close marks the store closed; later calls return [ErrClosed]. It leaves
+// the *sql.DB open: the host owns it. It is safe to call twice.
+func (s *ConsentStore) Close() error { return s.b.close() }
+
+// Limits of the columns, checked before a value reaches the database.
+const (
+	maxConsentID   = 64 // event IDs, purposes, definition IDs
+	maxConsentHash = 64
+	maxConsentKind = 32
+	// maxConsentData bounds an event's or a definition's encoding: what
+	// MySQL's MEDIUMBLOB holds, far above consent.MaxDefinitionLen.
+	maxConsentData = 16<<20 - 1
+	// appendChunk is how many events one INSERT carries: six parameters
+	// each, well below every dialect's limit on parameters.
+	appendChunk = 500
+)
+
+func validConsentSubject(op string, subject personaldata.SubjectID) error {
+	if err := subject.Validate(); err != nil {
+		return fmt.Errorf("sqlstore: %s: %w: %w", op, ErrInvalidArgument, err)
+	}
+	return nil
+}
+
+// checkEvents checks that events continue subject's chain after after and
+// fit the columns.
+func checkEvents(subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
+	if after > math.MaxInt64-uint64(len(events)) {
+		return fmt.Errorf("%w: sequence number past 2^63-1", ErrInvalidArgument)
+	}
+	for i, e := range events {
+		want := after + uint64(i) + 1
+		switch {
+		case e.Subject != subject || e.Seq != want:
+			return fmt.Errorf("%w: event %d has subject %s seq %d, want subject %s seq %d", ErrInvalidArgument,
+				i, quote.String(string(e.Subject)), e.Seq, quote.String(string(subject)), want)
+		case len(e.ID) > maxConsentID || len(e.Purpose) > maxConsentID:
+			return fmt.Errorf("%w: event %d: ID and purpose may have at most %d bytes", ErrInvalidArgument, i, maxConsentID)
+		case len(e.Hash) > maxConsentHash:
+			return fmt.Errorf("%w: event %d: hash longer than %d bytes", ErrInvalidArgument, i, maxConsentHash)
+		case len(e.Data) > maxConsentData:
+			return fmt.Errorf("%w: event %d: data longer than %d bytes", ErrInvalidArgument, i, maxConsentData)
+		}
+	}
+	return nil
+}
+
+// errAppended ends an Append transaction that found its events already
+// stored, so that it rolls back and the call returns nil.
+var errAppended = errors.New("sqlstore: events already appended")
+
+// Append implements [consent.Store]. In one transaction it moves the
+// subject's head row from after to after+len(events) (an UPDATE ... WHERE
+// last_seq = after, or an insert-if-absent for a new subject) and inserts
+// the events; if the head is elsewhere it writes nothing and returns an
+// error wrapping [consent.ErrConflict].
+//
+// A repeat of an Append that committed (the same events, byte for byte,
+// already stored at those positions, as after a connection lost at COMMIT)
+// returns nil and writes nothing. A head row that disagrees with the
+// events table (rows deleted or altered by hand) fails the call with an
+// error wrapping [ErrCorrupt], not ErrConflict, so that a Ledger does not
+// retry it.
+func (s *ConsentStore) Append(ctx context.Context, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
+	if err := s.b.check(ctx); err != nil {
+		return err
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	if err := validConsentSubject("Append", subject); err != nil {
+		return err
+	}
+	if err := checkEvents(subject, after, events); err != nil {
+		return fmt.Errorf("sqlstore: Append: %w", err)
+	}
+	last := events[len(events)-1]
+	end := int64(after) + int64(len(events))
+	err := s.b.inTx(ctx, func(q querier) error {
+		var res sql.Result
+		var err error
+		if after == 0 {
+			res, err = q.ExecContext(ctx, s.q.insertHead, string(subject), end, nonNil(last.Hash))
+		} else {
+			res, err = q.ExecContext(ctx, s.q.moveHead, end, nonNil(last.Hash), string(subject), int64(after))
+		}
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			return s.headMissed(ctx, q, subject, after, events)
+		}
+		for i := 0; i < len(events); i += appendChunk {
+			chunk := events[i:min(i+appendChunk, len(events))]
+			if err := s.insertEvents(ctx, q, subject, after+uint64(i), chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errAppended):
+		return nil
+	case err != nil:
+		return fmt.Errorf("sqlstore: Append to subject %s: %w", quote.String(string(subject)), err)
+	}
+	return nil
+}
+
+func (s *ConsentStore) insertEvents(ctx context.Context, q querier, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
+	var b strings.Builder
+	b.WriteString(s.q.insertEventsHead)
+	args := make([]any, 0, 6*len(events))
+	for i, e := range events {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s.q.eventRow)
+		args = append(args, string(subject), int64(e.Seq), e.ID, string(e.Purpose), nonNil(e.Data), nonNil(e.Hash))
+	}
+	b.WriteString(s.q.eventsTail)
+	res, err := q.ExecContext(ctx, s.b.d.rebind(b.String()), args...)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != int64(len(events)) {
+		// The head row said the chain ended at after, but events past it
+		// are stored.
+		return fmt.Errorf("%w: consent head of subject %s says %d events, but later ones are stored", ErrCorrupt, quote.String(string(subject)), after)
+	}
+	return nil
+}
+
+// headMissed explains an Append whose head row was not at after: another
+// writer appended first (ErrConflict), or this very append committed
+// before (errAppended), or the head row and the events disagree
+// (ErrCorrupt). It reads both in one statement, so it sees them as one
+// commit left them.
+func (s *ConsentStore) headMissed(ctx context.Context, q querier, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
+	var head, maxSeq sql.NullInt64
+	if err := q.QueryRowContext(ctx, s.q.diagnose, string(subject), string(subject)).Scan(&head, &maxSeq); err != nil {
+		return err
+	}
+	if head.Int64 != maxSeq.Int64 {
+		return fmt.Errorf("%w: consent head of subject %s says %d events, the events table holds %d (rows deleted or altered)",
+			ErrCorrupt, quote.String(string(subject)), head.Int64, maxSeq.Int64)
+	}
+	if head.Int64 >= int64(after)+int64(len(events)) {
+		same, err := s.stored(ctx, q, subject, after, events)
+		if err != nil {
+			return err
+		}
+		if same {
+			return errAppended
+		}
+	}
+	return fmt.Errorf("%w: subject %s has %d events, not %d", consent.ErrConflict, quote.String(string(subject)), head.Int64, after)
+}
+
+// stored reports whether events are stored after after, byte for byte.
+func (s *ConsentStore) stored(ctx context.Context, q querier, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) (bool, error) {
+	rows, err := q.QueryContext(ctx, s.q.tailEvents, string(subject), int64(after), len(events))
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var r eventRow
+		if err := rows.Scan(&r.Seq, &r.ID, &r.Purpose, &r.Data, &r.Hash); err != nil {
+			return false, err
+		}
+		if i >= len(events) || !r.same(events[i]) {
+			return false, nil
+		}
+		i++
+	}
+	return i == len(events), rows.Err()
+}
+
+// errDefined ends a Define transaction that found the definition stored,
+// so that it rolls back.
+var errDefined = errors.New("sqlstore: already defined")
+
+// Define implements [consent.Store]. A definition already stored is
+// answered by one SELECT. Otherwise, in one transaction, it takes the lock
+// row of the definitions table (kind and id empty; it is created if
+// absent) and counts up its seq, which becomes the new definition's
+// place in the order; checks again that the definition is absent; and
+// inserts it. Defines run one at a time, so the order needs no sequence or
+// auto-increment, and no clock that processes may disagree on.
+func (s *ConsentStore) Define(ctx context.Context, d consent.StoredDefinition) error {
+	if err := s.b.check(ctx); err != nil {
+		return err
+	}
+	if d.Kind == "" || len(d.Kind) > maxConsentKind || d.ID == "" || len(d.ID) > maxConsentID || len(d.Data) > maxConsentData {
+		return fmt.Errorf("sqlstore: Define: %w: kind of 1 to %d bytes, ID of 1 to %d bytes, data up to %d bytes",
+			ErrInvalidArgument, maxConsentKind, maxConsentID, maxConsentData)
+	}
+	err := s.b.retry(ctx, func() error { return s.defined(ctx, s.b.db, d) })
+	if err == nil {
+		err = s.b.inTx(ctx, func(q querier) error {
+			if _, err := q.ExecContext(ctx, s.q.defLockInsert, "", "", 0, []byte{}); err != nil {
+				return err
+			}
+			if _, err := q.ExecContext(ctx, s.q.defLock); err != nil {
+				return err
+			}
+			var n int64
+			if err := q.QueryRowContext(ctx, s.q.defCount).Scan(&n); err != nil {
+				return err
+			}
+			if err := s.defined(ctx, q, d); err != nil {
+				return err
+			}
+			_, err := q.ExecContext(ctx, s.q.defInsert, string(d.Kind), d.ID, n, nonNil(d.Data))
+			return err
+		})
+	}
+	switch {
+	case errors.Is(err, errDefined):
+		return nil
+	case err != nil:
+		return fmt.Errorf("sqlstore: Define %s %s: %w", quote.String(string(d.Kind)), quote.String(d.ID), err)
+	}
+	return nil
+}
+
+// defined returns errDefined if d is stored, an error wrapping
+// consent.ErrConflict if another definition has its kind and ID, and nil
+// if none does.
+func (s *ConsentStore) defined(ctx context.Context, q querier, d consent.StoredDefinition) error {
+	var data []byte
+	err := q.QueryRowContext(ctx, s.q.defGet, string(d.Kind), d.ID).Scan(&data)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return err
+	case bytes.Equal(data, d.Data):
+		return errDefined
+	}
+	return fmt.Errorf("%w: defined otherwise", consent.ErrConflict)
+}
