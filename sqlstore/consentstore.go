@@ -37,6 +37,8 @@ type consentQueries struct {
 	events                         string
 	subjectsFirst, subjectsNext    string
 	purposeFirst, purposeNext      string
+	pgNewHead, pgMoveHead          string // appendStatement
+	pgInsertHead, pgInsertTail     string
 	defLockInsert, defLock         string
 	defCount, defGet, defInsert    string
 	definitions                    string
@@ -70,12 +72,17 @@ func OpenConsentStore(ctx context.Context, db *sql.DB, dialect Dialect, opts *Op
 		subjectsNext:     d.rebind("SELECT subject FROM " + heads + " WHERE subject > ? ORDER BY subject LIMIT " + page),
 		purposeFirst:     d.rebind("SELECT DISTINCT subject FROM " + events + " WHERE purpose = ? ORDER BY subject LIMIT " + page),
 		purposeNext:      d.rebind("SELECT DISTINCT subject FROM " + events + " WHERE purpose = ? AND subject > ? ORDER BY subject LIMIT " + page),
-		defLockInsert:    d.rebind(d.insertIfAbsent(defs, []string{"kind", "id"}, "kind", "id", "seq", "data")),
-		defLock:          "UPDATE " + defs + " SET seq = seq + 1 WHERE kind = '' AND id = ''",
-		defCount:         "SELECT seq FROM " + defs + " WHERE kind = '' AND id = ''",
-		defGet:           d.rebind("SELECT data FROM " + defs + " WHERE kind = ? AND id = ?"),
-		defInsert:        d.rebind("INSERT INTO " + defs + " (kind, id, seq, data) VALUES (?, ?, ?, ?)"),
-		definitions:      "SELECT kind, id, data FROM " + defs + " WHERE kind <> '' ORDER BY seq",
+		pgNewHead: "WITH h AS (INSERT INTO " + heads + " (subject, last_seq, last_hash) VALUES (?, ?, ?) " +
+			"ON CONFLICT (subject) DO NOTHING RETURNING 1) ",
+		pgMoveHead:    "WITH h AS (UPDATE " + heads + " SET last_seq = ?, last_hash = ? WHERE subject = ? AND last_seq = ? RETURNING 1) ",
+		pgInsertHead:  "INSERT INTO " + events + " (subject, seq, id, purpose, data, hash) SELECT * FROM (VALUES ",
+		pgInsertTail:  ") AS v WHERE EXISTS (SELECT 1 FROM h)",
+		defLockInsert: d.rebind(d.insertIfAbsent(defs, []string{"kind", "id"}, "kind", "id", "seq", "data")),
+		defLock:       "UPDATE " + defs + " SET seq = seq + 1 WHERE kind = '' AND id = ''",
+		defCount:      "SELECT seq FROM " + defs + " WHERE kind = '' AND id = ''",
+		defGet:        d.rebind("SELECT data FROM " + defs + " WHERE kind = ? AND id = ?"),
+		defInsert:     d.rebind("INSERT INTO " + defs + " (kind, id, seq, data) VALUES (?, ?, ?, ?)"),
+		definitions:   "SELECT kind, id, data FROM " + defs + " WHERE kind <> '' ORDER BY seq",
 	}
 	return &ConsentStore{b: b, q: q}, nil
 }
@@ -127,15 +134,21 @@ func checkEvents(subject personaldata.SubjectID, after uint64, events []consent.
 	return nil
 }
 
-// errAppended ends an Append transaction that found its events already
-// stored, so that it rolls back and the call returns nil.
-var errAppended = errors.New("sqlstore: events already appended")
+// errAppended reports an Append that found its events already stored,
+// so that the call returns nil; errHeadMoved one whose head row was not
+// at after, which headMissed explains.
+var (
+	errAppended  = errors.New("sqlstore: events already appended")
+	errHeadMoved = errors.New("sqlstore: consent head moved")
+)
 
-// Append implements [consent.Store]. In one transaction it moves the
-// subject's head row from after to after+len(events) (an UPDATE ... WHERE
-// last_seq = after, or an insert-if-absent for a new subject) and inserts
-// the events; if the head is elsewhere it writes nothing and returns an
-// error wrapping [consent.ErrConflict].
+// Append implements [consent.Store]. It moves the subject's head row from
+// after to after+len(events) (an UPDATE ... WHERE last_seq = after, or an
+// insert-if-absent for a new subject) and inserts the events, atomically;
+// if the head is elsewhere it writes nothing and returns an error wrapping
+// [consent.ErrConflict]. On PostgreSQL both are one statement (a
+// data-modifying WITH), so the head row is locked for one round trip; on
+// the other dialects they are one transaction.
 //
 // A repeat of an Append that committed (the same events, byte for byte,
 // already stored at those positions, as after a connection lost at COMMIT)
@@ -156,32 +169,17 @@ func (s *ConsentStore) Append(ctx context.Context, subject personaldata.SubjectI
 	if err := checkEvents(subject, after, events); err != nil {
 		return fmt.Errorf("sqlstore: Append: %w", err)
 	}
-	last := events[len(events)-1]
-	end := int64(after) + int64(len(events))
-	err := s.b.inTx(ctx, func(q querier) error {
-		var res sql.Result
-		var err error
-		if after == 0 {
-			res, err = q.ExecContext(ctx, s.q.insertHead, string(subject), end, nonNil(last.Hash))
-		} else {
-			res, err = q.ExecContext(ctx, s.q.moveHead, end, nonNil(last.Hash), string(subject), int64(after))
-		}
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return s.headMissed(ctx, q, subject, after, events)
-		}
-		for i := 0; i < len(events); i += appendChunk {
-			chunk := events[i:min(i+appendChunk, len(events))]
-			if err := s.insertEvents(ctx, q, subject, after+uint64(i), chunk); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	var err error
+	if s.b.d == PostgreSQL && len(events) <= appendChunk {
+		err = s.appendStatement(ctx, subject, after, events)
+	} else {
+		err = s.b.inTx(ctx, func(q querier) error { return s.appendTx(ctx, q, subject, after, events) })
+	}
+	if errors.Is(err, errHeadMoved) || uniqueViolation(err) {
+		// Explained outside the transaction, which has released the head
+		// row: a loser must not hold up the writer that won.
+		err = s.b.retry(ctx, func() error { return s.headMissed(ctx, s.b.db, subject, after, events) })
+	}
 	switch {
 	case errors.Is(err, errAppended):
 		return nil
@@ -189,6 +187,96 @@ func (s *ConsentStore) Append(ctx context.Context, subject personaldata.SubjectI
 		return fmt.Errorf("sqlstore: Append to subject %s: %w", quote.String(string(subject)), err)
 	}
 	return nil
+}
+
+// appendTx moves the head and inserts the events in transaction q.
+func (s *ConsentStore) appendTx(ctx context.Context, q querier, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
+	end, hash := int64(after)+int64(len(events)), nonNil(events[len(events)-1].Hash)
+	var res sql.Result
+	var err error
+	if after == 0 {
+		res, err = q.ExecContext(ctx, s.q.insertHead, string(subject), end, hash)
+	} else {
+		res, err = q.ExecContext(ctx, s.q.moveHead, end, hash, string(subject), int64(after))
+	}
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return errHeadMoved
+	}
+	for i := 0; i < len(events); i += appendChunk {
+		chunk := events[i:min(i+appendChunk, len(events))]
+		if err := s.insertEvents(ctx, q, subject, after+uint64(i), chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendStatement appends events on PostgreSQL with one statement: a WITH
+// that moves the head row, and an INSERT of the events that runs only if
+// it did. An event already stored past the head fails the statement as a
+// whole (a unique violation). It runs on its own, committed by the server,
+// unless Options.Isolation asks for a transaction of another level.
+func (s *ConsentStore) appendStatement(ctx context.Context, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
+	end, hash := int64(after)+int64(len(events)), nonNil(events[len(events)-1].Hash)
+	var b strings.Builder
+	var args []any
+	if after == 0 {
+		b.WriteString(s.q.pgNewHead)
+		args = append(args, string(subject), end, hash)
+	} else {
+		b.WriteString(s.q.pgMoveHead)
+		args = append(args, end, hash, string(subject), int64(after))
+	}
+	b.WriteString(s.q.pgInsertHead)
+	for i, e := range events {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?::text, ?::bigint, ?::text, ?::text, ?::bytea, ?::bytea)")
+		args = append(args, string(subject), int64(e.Seq), e.ID, string(e.Purpose), nonNil(e.Data), nonNil(e.Hash))
+	}
+	b.WriteString(s.q.pgInsertTail)
+	query := s.b.d.rebind(b.String())
+	var n int64
+	exec := func(q querier) error {
+		res, err := q.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	}
+	var err error
+	if s.b.iso == sql.LevelDefault {
+		err = s.b.retry(ctx, func() error { return exec(s.b.db) })
+	} else {
+		err = s.b.inTx(ctx, exec)
+	}
+	switch {
+	case err != nil:
+		return err
+	case n == 0:
+		return errHeadMoved
+	case n != int64(len(events)):
+		return fmt.Errorf("%w: consent events of subject %s: %d of %d inserted", ErrCorrupt, quote.String(string(subject)), n, len(events))
+	}
+	return nil
+}
+
+// uniqueViolation reports a duplicate key (SQLSTATE 23505), which is what
+// appendStatement meets when events past the head row are stored.
+func uniqueViolation(err error) bool {
+	for e := range walkErrors(err) {
+		if s, ok := e.(interface{ SQLState() string }); ok && s.SQLState() == "23505" {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *ConsentStore) insertEvents(ctx context.Context, q querier, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
@@ -223,7 +311,7 @@ func (s *ConsentStore) insertEvents(ctx context.Context, q querier, subject pers
 // writer appended first (ErrConflict), or this very append committed
 // before (errAppended), or the head row and the events disagree
 // (ErrCorrupt). It reads both in one statement, so it sees them as one
-// commit left them.
+// commit left them, whatever commits since.
 func (s *ConsentStore) headMissed(ctx context.Context, q querier, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
 	var head, maxSeq sql.NullInt64
 	if err := q.QueryRowContext(ctx, s.q.diagnose, string(subject), string(subject)).Scan(&head, &maxSeq); err != nil {
