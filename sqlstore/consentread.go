@@ -54,7 +54,11 @@ func (s *ConsentStore) Events(ctx context.Context, subject personaldata.SubjectI
 	var out []consent.StoredEvent
 	err := s.b.retry(ctx, func() error {
 		out = []consent.StoredEvent{}
-		rows, err := s.b.db.QueryContext(ctx, s.q.events, string(subject))
+		st, err := s.on(ctx, s.b.db, s.q.events)
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, string(subject))
 		if err != nil {
 			return err
 		}

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -22,8 +21,9 @@ import (
 //
 // Create it with [OpenConsentStore] and hand it to [consent.New].
 type ConsentStore struct {
-	b *base
-	q consentQueries
+	b    *base
+	q    consentQueries
+	prep *prepared // MySQL only
 }
 
 var _ consent.Store = (*ConsentStore)(nil)
@@ -84,12 +84,21 @@ func OpenConsentStore(ctx context.Context, db *sql.DB, dialect Dialect, opts *Op
 		defInsert:     d.rebind("INSERT INTO " + defs + " (kind, id, seq, data) VALUES (?, ?, ?, ?)"),
 		definitions:   "SELECT kind, id, data FROM " + defs + " WHERE kind <> '' ORDER BY seq",
 	}
-	return &ConsentStore{b: b, q: q}, nil
+	s := &ConsentStore{b: b, q: q}
+	if d == MySQL {
+		s.prep = &prepared{db: db}
+	}
+	return s, nil
 }
 
 // Close marks the store closed; later calls return [ErrClosed]. It leaves
 // the *sql.DB open: the host owns it. It is safe to call twice.
-func (s *ConsentStore) Close() error { return s.b.close() }
+func (s *ConsentStore) Close() error {
+	if s.prep != nil {
+		s.prep.close()
+	}
+	return s.b.close()
+}
 
 // Limits of the columns, checked before a value reaches the database.
 const (
@@ -192,13 +201,15 @@ func (s *ConsentStore) Append(ctx context.Context, subject personaldata.SubjectI
 // appendTx moves the head and inserts the events in transaction q.
 func (s *ConsentStore) appendTx(ctx context.Context, q querier, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
 	end, hash := int64(after)+int64(len(events)), nonNil(events[len(events)-1].Hash)
-	var res sql.Result
-	var err error
+	query, args := s.q.moveHead, []any{end, hash, string(subject), int64(after)}
 	if after == 0 {
-		res, err = q.ExecContext(ctx, s.q.insertHead, string(subject), end, hash)
-	} else {
-		res, err = q.ExecContext(ctx, s.q.moveHead, end, hash, string(subject), int64(after))
+		query, args = s.q.insertHead, []any{string(subject), end, hash}
 	}
+	st, err := s.on(ctx, q, query)
+	if err != nil {
+		return err
+	}
+	res, err := st.ExecContext(ctx, args...)
 	if err != nil {
 		return err
 	}
@@ -291,7 +302,14 @@ func (s *ConsentStore) insertEvents(ctx context.Context, q querier, subject pers
 		args = append(args, string(subject), int64(e.Seq), e.ID, string(e.Purpose), nonNil(e.Data), nonNil(e.Hash))
 	}
 	b.WriteString(s.q.eventsTail)
-	res, err := q.ExecContext(ctx, s.b.d.rebind(b.String()), args...)
+	var st stmtRunner = queryRunner{q, s.b.d.rebind(b.String())}
+	if len(events) == 1 { // the common case: prepared, on MySQL
+		var err error
+		if st, err = s.on(ctx, q, s.b.d.rebind(b.String())); err != nil {
+			return err
+		}
+	}
+	res, err := st.ExecContext(ctx, args...)
 	if err != nil {
 		return err
 	}
@@ -314,7 +332,11 @@ func (s *ConsentStore) insertEvents(ctx context.Context, q querier, subject pers
 // commit left them, whatever commits since.
 func (s *ConsentStore) headMissed(ctx context.Context, q querier, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) error {
 	var head, maxSeq sql.NullInt64
-	if err := q.QueryRowContext(ctx, s.q.diagnose, string(subject), string(subject)).Scan(&head, &maxSeq); err != nil {
+	st, err := s.on(ctx, q, s.q.diagnose)
+	if err != nil {
+		return err
+	}
+	if err := st.QueryRowContext(ctx, string(subject), string(subject)).Scan(&head, &maxSeq); err != nil {
 		return err
 	}
 	if head.Int64 != maxSeq.Int64 {
@@ -335,7 +357,11 @@ func (s *ConsentStore) headMissed(ctx context.Context, q querier, subject person
 
 // stored reports whether events are stored after after, byte for byte.
 func (s *ConsentStore) stored(ctx context.Context, q querier, subject personaldata.SubjectID, after uint64, events []consent.StoredEvent) (bool, error) {
-	rows, err := q.QueryContext(ctx, s.q.tailEvents, string(subject), int64(after), len(events))
+	st, err := s.on(ctx, q, s.q.tailEvents)
+	if err != nil {
+		return false, err
+	}
+	rows, err := st.QueryContext(ctx, string(subject), int64(after), len(events))
 	if err != nil {
 		return false, err
 	}
@@ -352,69 +378,4 @@ func (s *ConsentStore) stored(ctx context.Context, q querier, subject personalda
 		i++
 	}
 	return i == len(events), rows.Err()
-}
-
-// errDefined ends a Define transaction that found the definition stored,
-// so that it rolls back.
-var errDefined = errors.New("sqlstore: already defined")
-
-// Define implements [consent.Store]. A definition already stored is
-// answered by one SELECT. Otherwise, in one transaction, it takes the lock
-// row of the definitions table (kind and id empty; it is created if
-// absent) and counts up its seq, which becomes the new definition's
-// place in the order; checks again that the definition is absent; and
-// inserts it. Defines run one at a time, so the order needs no sequence or
-// auto-increment, and no clock that processes may disagree on.
-func (s *ConsentStore) Define(ctx context.Context, d consent.StoredDefinition) error {
-	if err := s.b.check(ctx); err != nil {
-		return err
-	}
-	if d.Kind == "" || len(d.Kind) > maxConsentKind || d.ID == "" || len(d.ID) > maxConsentID || len(d.Data) > maxConsentData {
-		return fmt.Errorf("sqlstore: Define: %w: kind of 1 to %d bytes, ID of 1 to %d bytes, data up to %d bytes",
-			ErrInvalidArgument, maxConsentKind, maxConsentID, maxConsentData)
-	}
-	err := s.b.retry(ctx, func() error { return s.defined(ctx, s.b.db, d) })
-	if err == nil {
-		err = s.b.inTx(ctx, func(q querier) error {
-			if _, err := q.ExecContext(ctx, s.q.defLockInsert, "", "", 0, []byte{}); err != nil {
-				return err
-			}
-			if _, err := q.ExecContext(ctx, s.q.defLock); err != nil {
-				return err
-			}
-			var n int64
-			if err := q.QueryRowContext(ctx, s.q.defCount).Scan(&n); err != nil {
-				return err
-			}
-			if err := s.defined(ctx, q, d); err != nil {
-				return err
-			}
-			_, err := q.ExecContext(ctx, s.q.defInsert, string(d.Kind), d.ID, n, nonNil(d.Data))
-			return err
-		})
-	}
-	switch {
-	case errors.Is(err, errDefined):
-		return nil
-	case err != nil:
-		return fmt.Errorf("sqlstore: Define %s %s: %w", quote.String(string(d.Kind)), quote.String(d.ID), err)
-	}
-	return nil
-}
-
-// defined returns errDefined if d is stored, an error wrapping
-// consent.ErrConflict if another definition has its kind and ID, and nil
-// if none does.
-func (s *ConsentStore) defined(ctx context.Context, q querier, d consent.StoredDefinition) error {
-	var data []byte
-	err := q.QueryRowContext(ctx, s.q.defGet, string(d.Kind), d.ID).Scan(&data)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil
-	case err != nil:
-		return err
-	case bytes.Equal(data, d.Data):
-		return errDefined
-	}
-	return fmt.Errorf("%w: defined otherwise", consent.ErrConflict)
 }
