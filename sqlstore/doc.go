@@ -1,6 +1,9 @@
 // Package sqlstore keeps the library's storage interfaces in a SQL database
 // through database/sql: [KeyStore] is a [pii.KeyStore], [HoldStore] a
-// [retention.HoldStore]. One package speaks three dialects, chosen by the
+// [retention.HoldStore], [ConsentStore] a [consent.Store], and
+// [ErasureStore] the three stores of package erasure
+// ([erasure.RequestStore], [erasure.ReceiptStore],
+// [erasure.SuppressionStore]). One package speaks three dialects, chosen by the
 // host: [SQLite], [PostgreSQL] (and the PostgreSQL-compatible distributed
 // databases) and [MySQL] (MySQL and MariaDB). It imports no driver: the host
 // opens the *sql.DB with the driver it likes and keeps owning it.
@@ -53,6 +56,77 @@
 //
 // The hold store is opened the same way, with [OpenHoldStore]; it may share
 // the key store's database or live in the host's.
+//
+// # The consent store
+//
+// [ConsentStore] is a [consent.Store]: the hash-chained events of a
+// consent ledger, and its purposes and notice versions, durable across
+// restarts and shared by every process that opens it. Open it like the
+// others and hand it to consent.New:
+//
+//	events, err := sqlstore.OpenConsentStore(ctx, db, sqlstore.PostgreSQL, nil)
+//	ledger, err := consent.New(ctx, events, &consent.Options{Sealer: protector})
+//
+// Its tables (component "consent"):
+//
+//	<prefix>consent_heads        subject PRIMARY KEY, last_seq, last_hash
+//	                             one row per subject with events: the length
+//	                             of its chain and the hash of its last event
+//	<prefix>consent_events       (subject, seq) PRIMARY KEY, id, purpose,
+//	                             data, hash; index (purpose, subject)
+//	                             one row per event, byte for byte as the
+//	                             ledger encoded and hashed it
+//	<prefix>consent_definitions  (kind, id) PRIMARY KEY, seq, data
+//	                             one row per purpose or notice version, and
+//	                             one lock row (kind and id empty) whose seq
+//	                             counts them
+//
+// Append is compare-and-swap on the head row: it moves last_seq from the
+// length the ledger saw to the new length (UPDATE ... WHERE last_seq = ?,
+// or an insert-if-absent for a new subject) and inserts the events,
+// atomically; if another writer moved the head first it writes nothing
+// and returns consent.ErrConflict, and the ledger reloads and tries again.
+// On PostgreSQL that is one statement (a data-modifying WITH), so the head
+// row is locked for one round trip; elsewhere it is one transaction, and
+// on MySQL its statements are prepared once per connection. A repeat of an
+// append that committed (the same bytes at the same places, as after a
+// connection lost at COMMIT) returns nil. A head row that disagrees with
+// the events (rows deleted or altered behind the store's back) fails the
+// next append with [ErrCorrupt]: a deleted tail, which a ledger started
+// without a checkpoint cannot see, stops writes for that subject at once.
+// The store hands every row to the ledger as stored; the ledger checks
+// each against its hash chain and reports an altered, truncated or
+// renumbered event as a consent.ChainError of that subject alone.
+//
+// Subjects streams in pages of 1,000 subjects, each one indexed query that
+// starts after the last subject of the page before (keyset paging), from
+// the head rows or, for one purpose, the (purpose, subject) index: memory
+// stays flat and no connection is held while the caller works. Definitions
+// come back in the order first stored: Define takes the lock row, counts
+// up its seq and stores the new definition with that number, in one
+// transaction, so the order needs no sequence or auto-increment, and no
+// clock that processes disagree on. Definitions are rare (purposes and
+// notice versions), so one lock row costs nothing that matters.
+//
+// The consent tables grow by one events row per event (about 300 bytes
+// with its index entries for an event without personal data; sealed
+// contact details or evidence add their own length), one heads row per
+// subject and one definitions row per purpose and notice version (a notice
+// with its text, up to 1 MiB). Nothing is ever deleted or updated but the
+// head row: the chain is append-only, and erasure leaves it verifiable by
+// shredding the subject's key, which makes the sealed personal data in
+// its events unreadable. A ledger starts by reading each subject's chain,
+// one query per subject (see BenchmarkConsentLedgerStart).
+//
+// On distributed SQL the keys of events and heads begin with the subject,
+// so one subject's rows sort together and appends of different subjects
+// spread over ranges; nothing depends on a sequence. The definitions lock
+// row is one hot key, taken only by Define. A serialization failure is
+// retried as in the other stores, and a retried Append checks the head
+// again, so a writer that lost returns consent.ErrConflict rather than
+// writing twice. The single-statement append runs at the server's default
+// isolation unless [Options.Isolation] asks for another, in which case it
+// is a transaction of its own; it is correct at every level.
 //
 // # Schema and indexes
 //
