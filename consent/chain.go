@@ -67,6 +67,10 @@ func (l *Ledger) Sync(ctx context.Context, subject personaldata.SubjectID) error
 	if cerr != nil {
 		if old == nil || old.broken != nil {
 			l.setState(subject, brokenState(cerr, known))
+		} else {
+			kept := *old
+			kept.refused = cerr
+			l.setState(subject, &kept)
 		}
 		return cerr
 	}

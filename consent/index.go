@@ -55,9 +55,13 @@ type subjectState struct {
 	erased    bool
 	unreg     bool // some timeline has idx -1
 
-	subj     []entry     // restrictions without purpose and erasure
-	broken   *ChainError // the chain as stored is broken here
-	anchor   *head       // for a broken subject, the head a repaired chain must pass through
+	subj   []entry     // restrictions without purpose and erasure
+	broken *ChainError // the chain as stored is broken here
+	// refused is set on a verified state whose stored chain was since
+	// found broken: decisions answer from the state, writes are refused
+	// until a Sync verifies the chain again.
+	refused  *ChainError
+	anchor   *head // for a broken subject, the head a repaired chain must pass through
 	seq      uint64
 	head     [32]byte
 	purposes []timeline

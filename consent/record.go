@@ -58,6 +58,9 @@ func (l *Ledger) RecordBatch(ctx context.Context, changes []Change) ([]Event, er
 		if st.broken != nil {
 			return nil, fmt.Errorf("consent: record: %w", st.broken)
 		}
+		if st.refused != nil {
+			return nil, fmt.Errorf("consent: record: %w", st.refused)
+		}
 		recs := make([]StoredEvent, len(evs))
 		prev, seq := st.head, st.seq
 		erased := st.erased

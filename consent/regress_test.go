@@ -1,6 +1,7 @@
 package consent_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"iter"
@@ -263,3 +264,67 @@ func TestErrorsDoNotEchoHugeInput(t *testing.T) {
 }
 
 var _ iter.Seq[int]
+
+// editStore hands out one subject's first stored event with a flipped byte
+// in its data, as a row edited on disk would read.
+type editStore struct {
+	consent.Store
+	mu     sync.Mutex
+	edited map[personaldata.SubjectID]bool
+}
+
+func (s *editStore) edit(subject personaldata.SubjectID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.edited == nil {
+		s.edited = map[personaldata.SubjectID]bool{}
+	}
+	s.edited[subject] = true
+}
+
+func (s *editStore) Events(ctx context.Context, subject personaldata.SubjectID) ([]consent.StoredEvent, error) {
+	recs, err := s.Store.Events(ctx, subject)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil && s.edited[subject] && len(recs) > 0 {
+		recs[0].Data = bytes.Clone(recs[0].Data)
+		recs[0].Data[len(recs[0].Data)-1] ^= 1
+	}
+	return recs, err
+}
+
+// A chain edited in the middle keeps its length, so an append onto the
+// head the ledger verified would be accepted by the store: once Sync has
+// seen the edit, the ledger itself must refuse to write for the subject,
+// while its decisions keep the last verified state.
+func TestSyncedEditBlocksWritesUntilRepaired(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := &editStore{Store: consent.NewMemoryStore()}
+	clk := &testClock{t: startAt}
+	l, err := consent.New(ctx, st, &consent.Options{Clock: clk.Now, Purposes: seedPurposes(), Notices: seedNotices()})
+	require.NoError(t, err)
+	fourChoices(t, l, "s")
+	before := decideAt(t, l, "s", day(5))
+
+	st.edit("s")
+	err = l.Sync(ctx, "s")
+	require.ErrorIs(t, err, consent.ErrTampered)
+	assert.Equal(t, before, decideAt(t, l, "s", day(5)), "decisions keep the last verified state")
+
+	grant := consent.Change{Type: consent.EventGrant, Subject: "s", Purpose: newsletter,
+		Method: consent.MethodForm, Actor: consent.ActorSubject}
+	_, err = l.Record(ctx, grant)
+	require.ErrorIs(t, err, consent.ErrTampered, "no event is written onto a chain known to be edited")
+	var ce *consent.ChainError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, 0, ce.Index)
+
+	// Repaired: Sync succeeds again and writes resume.
+	st.mu.Lock()
+	st.edited["s"] = false
+	st.mu.Unlock()
+	require.NoError(t, l.Sync(ctx, "s"))
+	_, err = l.Record(ctx, grant)
+	require.NoError(t, err)
+}

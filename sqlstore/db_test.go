@@ -177,7 +177,7 @@ func randomPrefix() string {
 }
 
 // tables lists every table a store may create under a prefix.
-var tables = []string{"keys", "subjects", "holds", "migrations"}
+var tables = []string{"keys", "subjects", "holds", "consent_heads", "consent_events", "consent_definitions", "migrations", "requests", "receipts", "suppression"}
 
 func dropTables(t testing.TB, db *sql.DB, prefix string) {
 	t.Helper()

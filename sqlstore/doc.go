@@ -1,6 +1,9 @@
 // Package sqlstore keeps the library's storage interfaces in a SQL database
 // through database/sql: [KeyStore] is a [pii.KeyStore], [HoldStore] a
-// [retention.HoldStore]. One package speaks three dialects, chosen by the
+// [retention.HoldStore], [ConsentStore] a [consent.Store], and
+// [ErasureStore] the three stores of package erasure
+// ([erasure.RequestStore], [erasure.ReceiptStore],
+// [erasure.SuppressionStore]). One package speaks three dialects, chosen by the
 // host: [SQLite], [PostgreSQL] (and the PostgreSQL-compatible distributed
 // databases) and [MySQL] (MySQL and MariaDB). It imports no driver: the host
 // opens the *sql.DB with the driver it likes and keeps owning it.
@@ -53,6 +56,77 @@
 //
 // The hold store is opened the same way, with [OpenHoldStore]; it may share
 // the key store's database or live in the host's.
+//
+// # The consent store
+//
+// [ConsentStore] is a [consent.Store]: the hash-chained events of a
+// consent ledger, and its purposes and notice versions, durable across
+// restarts and shared by every process that opens it. Open it like the
+// others and hand it to consent.New:
+//
+//	events, err := sqlstore.OpenConsentStore(ctx, db, sqlstore.PostgreSQL, nil)
+//	ledger, err := consent.New(ctx, events, &consent.Options{Sealer: protector})
+//
+// Its tables (component "consent"):
+//
+//	<prefix>consent_heads        subject PRIMARY KEY, last_seq, last_hash
+//	                             one row per subject with events: the length
+//	                             of its chain and the hash of its last event
+//	<prefix>consent_events       (subject, seq) PRIMARY KEY, id, purpose,
+//	                             data, hash; index (purpose, subject)
+//	                             one row per event, byte for byte as the
+//	                             ledger encoded and hashed it
+//	<prefix>consent_definitions  (kind, id) PRIMARY KEY, seq, data
+//	                             one row per purpose or notice version, and
+//	                             one lock row (kind and id empty) whose seq
+//	                             counts them
+//
+// Append is compare-and-swap on the head row: it moves last_seq from the
+// length the ledger saw to the new length (UPDATE ... WHERE last_seq = ?,
+// or an insert-if-absent for a new subject) and inserts the events,
+// atomically; if another writer moved the head first it writes nothing
+// and returns consent.ErrConflict, and the ledger reloads and tries again.
+// On PostgreSQL that is one statement (a data-modifying WITH), so the head
+// row is locked for one round trip; elsewhere it is one transaction, and
+// on MySQL its statements are prepared once per connection. A repeat of an
+// append that committed (the same bytes at the same places, as after a
+// connection lost at COMMIT) returns nil. A head row that disagrees with
+// the events (rows deleted or altered behind the store's back) fails the
+// next append with [ErrCorrupt]: a deleted tail, which a ledger started
+// without a checkpoint cannot see, stops writes for that subject at once.
+// The store hands every row to the ledger as stored; the ledger checks
+// each against its hash chain and reports an altered, truncated or
+// renumbered event as a consent.ChainError of that subject alone.
+//
+// Subjects streams in pages of 1,000 subjects, each one indexed query that
+// starts after the last subject of the page before (keyset paging), from
+// the head rows or, for one purpose, the (purpose, subject) index: memory
+// stays flat and no connection is held while the caller works. Definitions
+// come back in the order first stored: Define takes the lock row, counts
+// up its seq and stores the new definition with that number, in one
+// transaction, so the order needs no sequence or auto-increment, and no
+// clock that processes disagree on. Definitions are rare (purposes and
+// notice versions), so one lock row costs nothing that matters.
+//
+// The consent tables grow by one events row per event (about 300 bytes
+// with its index entries for an event without personal data; sealed
+// contact details or evidence add their own length), one heads row per
+// subject and one definitions row per purpose and notice version (a notice
+// with its text, up to 1 MiB). Nothing is ever deleted or updated but the
+// head row: the chain is append-only, and erasure leaves it verifiable by
+// shredding the subject's key, which makes the sealed personal data in
+// its events unreadable. A ledger starts by reading each subject's chain,
+// one query per subject (see BenchmarkConsentLedgerStart).
+//
+// On distributed SQL the keys of events and heads begin with the subject,
+// so one subject's rows sort together and appends of different subjects
+// spread over ranges; nothing depends on a sequence. The definitions lock
+// row is one hot key, taken only by Define. A serialization failure is
+// retried as in the other stores, and a retried Append checks the head
+// again, so a writer that lost returns consent.ErrConflict rather than
+// writing twice. The single-statement append runs at the server's default
+// isolation unless [Options.Isolation] asks for another, in which case it
+// is a transaction of its own; it is correct at every level.
 //
 // # Schema and indexes
 //
@@ -204,6 +278,78 @@
 // IMMEDIATE and secure_delete on SQLite); a compile-time check against the
 // interface; and a test that runs the interface's conformance suite on
 // every backend.
+//
+// # Erasure stores
+//
+// [ErasureStore] keeps the records of an erasure.Service: it is its
+// RequestStore, ReceiptStore and SuppressionStore at once. Open it like
+// the other stores and hand [ErasureStore.Stores] to erasure.New:
+//
+//	log, err := sqlstore.OpenErasureStore(ctx, db, sqlstore.PostgreSQL, nil)
+//	svc, err := erasure.New(log.Stores(), protector, keys, opts)
+//
+// The request log is what erasure.Service.Reapply works from after a
+// backup restore, so it must not go back in time with the data it erases:
+// keep it in the key store's database or another one of its own, not in
+// the database whose backups get restored (or restore it from a later
+// copy). Its component "erasure" has three tables:
+//
+//	<prefix>requests    id (ULID text) PRIMARY KEY, subject, kind, state,
+//	                    next_due, updated_at, version, body; indexes
+//	                    (subject, kind), (state), (next_due), (updated_at)
+//	                    body: the rest of the request as a JSON document
+//	                    ("v": 1): purposes, deadlines, identifier digests,
+//	                    the history of transitions and the steps
+//	<prefix>receipts    seq PRIMARY KEY, id UNIQUE, request_id, issued_at,
+//	                    token (the signed receipt); index (request_id, seq)
+//	<prefix>suppression digest PRIMARY KEY, request_id, added_at
+//
+// Update is one UPDATE conditional on the stored version (compare and
+// swap). List turns the filter into a WHERE clause on the indexed columns,
+// ordered by ID; erasure.Filter.Match is the reference and checks every
+// row, and a time the columns cannot hold (outside 1678 to 2261) is left
+// to it, List then reading on in pages. Add inserts up to 250 entries per
+// statement, skipping stored digests, all in one transaction; Lookup asks
+// once per 1,000 digests. A body that is not a request document (cut
+// short, altered, copied from another row, written by a newer format) is
+// reported as [ErrCorrupt] by Get and List and left as it is: the Service
+// reads a request before it writes one, so it never writes over it.
+//
+// The receipts' seq is one global sequence: the position in the Service's
+// one hash chain, where each receipt names the hash of the one before.
+// Append reads the last seq and inserts the next in one transaction, and
+// the primary key lets one of two racing appends win. A single point of
+// contention is acceptable because the chain is serial by nature and
+// appended rarely: once per completed or refused request, and once per
+// scope shredded later.
+//
+// The tables grow by one requests row per request ever made, never
+// deleted (the log is the record of what was done): about 0.8 KB of body
+// for an erasure with one host system, plus some 120 bytes per further
+// system. One receipts row per final outcome and one per later shred, the
+// token about 0.8 KB plus some 100 bytes per system. One suppression row
+// per distinct identifier erased, about 150 bytes with its index. Ten
+// thousand erasures a year with two identifiers each and ten systems take
+// some 40 MB a year.
+//
+// On distributed SQL: request IDs are ULIDs, which begin with their time,
+// so new requests land at the end of the requests table, and every receipt
+// append contends for the chain's tail, one range; under SERIALIZABLE a
+// lost race aborts with 40001, is retried, and then reports
+// erasure.ErrConflict, on which the Service reads the new head and tries
+// again. Each append costs a consensus round trip on that range, which
+// bounds the chain to some tens of appends a second across regions (more
+// within one; estimated, not measured there): far more than requests
+// arrive. Spreading it would break the one chain that makes the receipts
+// provable. Suppression digests are keyed hashes, so their rows spread
+// evenly.
+//
+// Every write of the erasure store is one transaction (tested by cutting
+// the connection mid-statement, at COMMIT and in the third statement of a
+// suppression batch). A connection lost at COMMIT leaves it unknown
+// whether the write committed; repeating it settles it: Add is
+// idempotent, and a repeated Update or Append that had committed reports
+// erasure.ErrConflict or erasure.ErrExists.
 //
 // # Errors
 //

@@ -15,9 +15,12 @@ var (
 	// malformed table prefix.
 	ErrInvalidArgument = errors.New("sqlstore: invalid argument")
 	// ErrCorrupt reports a stored row that fails its checks: an unknown
-	// state, an active key without bytes, a shredded key with some, or
+	// state, an active key without bytes, a shredded key with some,
 	// wrapped key bytes that do not match the checksum written with them
-	// (a truncated or altered row). The row is left as it is.
+	// (a truncated or altered row), a request body that does not decode,
+	// or a consent chain head that disagrees with its events. The row is
+	// left as it is. (Consent event rows are not checked here: the
+	// ledger's hash chain judges them and reports consent.ErrTampered.)
 	ErrCorrupt = errors.New("sqlstore: corrupt row")
 	// ErrSerialization reports a transaction that the database kept
 	// aborting as a serialization failure or deadlock (SQLSTATE 40001,
