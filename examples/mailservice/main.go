@@ -6,14 +6,16 @@
 //
 //	go run ./examples/mailservice
 //
-// It keeps the provider's own data (customers, invoices) in one SQLite file
-// and the wrapped keys and legal holds in another, so that a backup of the
-// data does not bring back a shredded key; both go to a temporary directory
-// removed at the end. -db names the data file instead (the key file is
-// created beside it), and -postgres puts the keys and holds in PostgreSQL. Each step says what
-// happens in plain words, and each promise is checked in code: the program
-// exits with status 1 if one is broken. The clock is fixed and the randomness
-// seeded, so the output is the same on every run.
+// Everything is stored in SQLite files in a temporary directory, removed at
+// the end: the provider's own data (customers, invoices) in one, the wrapped
+// keys in another, so that a backup of the data does not bring back a
+// shredded key, and the legal holds, the consent ledger and the erasure
+// request log in a third. -db names the data file instead (the others are
+// created beside it); -postgres puts the library's stores in PostgreSQL.
+//
+// Each step says what happens in plain words, and each promise is checked in
+// code: the program exits with status 1 if one is broken. The clock is fixed
+// and the randomness seeded, so the output is the same on every run.
 package main
 
 import (
@@ -32,8 +34,8 @@ type config struct {
 }
 
 func main() {
-	dbPath := flag.String("db", "", "path of the SQLite data database to create, the key database beside it\n(default: in a temporary directory, removed at the end)")
-	postgres := flag.String("postgres", "", "DSN of a PostgreSQL database for the keys and legal holds,\nsuch as postgres://user@localhost:5432/db (tables of the run are dropped at the end)")
+	dbPath := flag.String("db", "", "path of the SQLite data database to create; the key and records databases go beside it\n(default: in a temporary directory, removed at the end)")
+	postgres := flag.String("postgres", "", "DSN of a PostgreSQL database for the keys, holds, consent ledger and request log,\nsuch as postgres://user@localhost:5432/db (the run's tables are dropped at the end)")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "mailservice-")
@@ -55,7 +57,7 @@ func run(ctx context.Context, out io.Writer, cfg config) error {
 	if cfg.dbPath == "" {
 		cfg.dbPath = cfg.dir + "/data.db"
 	}
-	for _, p := range []string{cfg.dbPath, keysPath(cfg.dbPath)} {
+	for _, p := range []string{cfg.dbPath, besideData(cfg.dbPath, "keys"), besideData(cfg.dbPath, "records")} {
 		if _, err := os.Stat(p); err == nil {
 			return fmt.Errorf("%s exists; the tour starts from empty databases", p)
 		}

@@ -19,8 +19,8 @@ import (
 )
 
 // stores is all the storage the library needs. It is opened here and only
-// here: moving a store from memory to SQL, or from SQLite to PostgreSQL, is a
-// change to this file.
+// here: moving a store from SQLite to PostgreSQL, or to an implementation of
+// your own, is a change to this file.
 type stores struct {
 	keys    pii.KeyStore        // wrapped data keys: apart from the data they protect
 	holds   retention.HoldStore // legal holds
@@ -30,67 +30,99 @@ type stores struct {
 	close   func() error
 }
 
-// keysPath is where the key database goes beside the data database:
-// data.db gives data-keys.db.
-func keysPath(dataPath string) string {
+// besideData names a database file beside the data database: data.db and
+// "keys" give data-keys.db.
+func besideData(dataPath, name string) string {
 	ext := filepath.Ext(dataPath)
-	return strings.TrimSuffix(dataPath, ext) + "-keys" + ext
+	return strings.TrimSuffix(dataPath, ext) + "-" + name + ext
 }
 
-// openStores opens the library's stores: the key store and the hold store in
-// a database of their own (a SQLite file beside the data database, or the
-// PostgreSQL database of -postgres), the consent ledger and the request log
-// in memory. The provider's own data lives in another database (openData).
-func openStores(ctx context.Context, cfg config) (*stores, error) {
+// openStores opens the library's stores. The wrapped keys go to a database
+// of their own, so that restoring a backup of the data never brings a
+// shredded key back; the legal holds, the consent ledger and the erasure
+// request log go to another, kept out of the data's backups too, as the
+// restore guard (erasure.Service.Reapply) works from it. With -postgres all
+// of them go to that PostgreSQL database instead. The provider's own data
+// lives in a third database (openData).
+func openStores(ctx context.Context, cfg config) (_ *stores, err error) {
 	var (
-		db      *sql.DB
-		dialect sqlstore.Dialect
-		opts    sqlstore.Options
-		where   string
-		err     error
+		keysDB, recordsDB *sql.DB
+		dialect           sqlstore.Dialect
+		opts              sqlstore.Options
+		where             string
+		closers           []func() error
 	)
+	closeAll := func() error {
+		var err error
+		for i := len(closers) - 1; i >= 0; i-- {
+			err = errors.Join(err, closers[i]())
+		}
+		return err
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
 	if cfg.postgres != "" {
-		db, err = sql.Open("pgx", cfg.postgres)
-		dialect = sqlstore.PostgreSQL
+		db, err := sql.Open("pgx", cfg.postgres)
+		if err != nil {
+			return nil, err
+		}
+		keysDB, recordsDB, dialect = db, db, sqlstore.PostgreSQL
 		// Tables of this run only, dropped at the end.
 		opts.TablePrefix = "mailservice_" + randomHex(4) + "_"
-		where = "wrapped keys and legal holds in PostgreSQL"
+		closers = append(closers, db.Close, func() error { return dropTables(db, opts.TablePrefix) })
+		where = "wrapped keys, legal holds, consent ledger and request log in PostgreSQL"
 	} else {
-		db, err = sql.Open("sqlite", "file:"+keysPath(cfg.dbPath)+"?_pragma=busy_timeout(5000)")
 		dialect = sqlstore.SQLite
-		where = "wrapped keys and legal holds in " + filepath.Base(keysPath(cfg.dbPath)) + " (SQLite)"
-	}
-	if err != nil {
-		return nil, err
-	}
-	keys, err := sqlstore.OpenKeyStore(ctx, db, dialect, &opts)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	holds, err := sqlstore.OpenHoldStore(ctx, db, dialect, &opts)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	mem := erasure.NewMemoryStore()
-	return &stores{
-		keys:    keys,
-		holds:   holds,
-		consent: consent.NewMemoryStore(),
-		erasure: mem.Stores(),
-		where:   where + "; consent ledger and request log in memory",
-		close: func() error {
-			err := errors.Join(keys.Close(), holds.Close())
-			if cfg.postgres != "" {
-				for _, t := range []string{"holds", "keys", "subjects", "migrations"} {
-					_, derr := db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+opts.TablePrefix+t)
-					err = errors.Join(err, derr)
-				}
+		for _, f := range []struct {
+			db   **sql.DB
+			name string
+		}{{&keysDB, "keys"}, {&recordsDB, "records"}} {
+			db, err := sql.Open("sqlite", "file:"+besideData(cfg.dbPath, f.name)+"?_pragma=busy_timeout(5000)")
+			if err != nil {
+				return nil, err
 			}
-			return errors.Join(err, db.Close())
-		},
-	}, nil
+			*f.db = db
+			closers = append(closers, db.Close)
+		}
+		where = "wrapped keys in " + filepath.Base(besideData(cfg.dbPath, "keys")) +
+			"; legal holds, consent ledger and request log in " + filepath.Base(besideData(cfg.dbPath, "records"))
+	}
+	keys, err := sqlstore.OpenKeyStore(ctx, keysDB, dialect, &opts)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, keys.Close)
+	holds, err := sqlstore.OpenHoldStore(ctx, recordsDB, dialect, &opts)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, holds.Close)
+	ledger, err := sqlstore.OpenConsentStore(ctx, recordsDB, dialect, &opts)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, ledger.Close)
+	requests, err := sqlstore.OpenErasureStore(ctx, recordsDB, dialect, &opts)
+	if err != nil {
+		return nil, err
+	}
+	closers = append(closers, requests.Close)
+	return &stores{keys: keys, holds: holds, consent: ledger, erasure: requests.Stores(), where: where, close: closeAll}, nil
+}
+
+// dropTables drops the tables a -postgres run made, as documented in
+// package sqlstore.
+func dropTables(db *sql.DB, prefix string) error {
+	var err error
+	for _, t := range []string{"suppression", "receipts", "requests", "consent_definitions", "consent_events",
+		"consent_heads", "holds", "keys", "subjects", "migrations"} {
+		_, derr := db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+prefix+t)
+		err = errors.Join(err, derr)
+	}
+	return err
 }
 
 func randomHex(n int) string {
