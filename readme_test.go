@@ -319,21 +319,34 @@ func Example_sqlstore() {
 	policy, err := retention.ParsePolicy([]byte(policyJSON))
 	check(err)
 	// README: sqlstore
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "keys.db")+"?_pragma=busy_timeout(5000)")
+	keysDB, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "keys.db")+"?_pragma=busy_timeout(5000)")
 	check(err)
-	defer db.Close()
-	keys, err := sqlstore.OpenKeyStore(ctx, db, sqlstore.SQLite, nil) // creates or migrates its tables
+	keys, err := sqlstore.OpenKeyStore(ctx, keysDB, sqlstore.SQLite, nil) // creates or migrates its tables
+	check(err)
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "records.db")+"?_pragma=busy_timeout(5000)")
 	check(err)
 	holds, err := sqlstore.OpenHoldStore(ctx, db, sqlstore.SQLite, nil)
+	check(err)
+	events, err := sqlstore.OpenConsentStore(ctx, db, sqlstore.SQLite, nil)
+	check(err)
+	requests, err := sqlstore.OpenErasureStore(ctx, db, sqlstore.SQLite, nil)
 	check(err)
 
 	protector, err := pii.New(keys, wrapper, nil)
 	check(err)
 	evaluator, err := retention.New(policy, holds, nil)
 	check(err)
+	ledger, err := consent.New(ctx, events, &consent.Options{Sealer: protector})
+	check(err)
+	svc, err := erasure.New(requests.Stores(), protector, erasure.Keys{Signing: signingKey, Hash: hashKey},
+		&erasure.Options{Retention: evaluator, Consent: ledger})
+	check(err)
 	// README: end
+	defer keysDB.Close()
+	defer db.Close()
 	defer protector.Close()
-	_ = evaluator
+	_ = svc
 	env, err := protector.Seal(ctx, "c-1001", personaldata.DefaultScope, "email", []byte("anna@example.nl"))
 	check(err)
 	check(protector.ForgetSubject(ctx, "c-1001"))
