@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -141,7 +142,54 @@ func (t *tour) restart(ctx context.Context) error {
 	t.say("Version 2025-11 reads: %q", short(old.Text, 60))
 	t.check(old.Text == notice2025.Text && old.ContentHash == sha256.Sum256([]byte(notice2025.Text)),
 		"earlier versions of the statement stay readable in the archive (003)")
+
+	// An older copy of the ledger's store, without c-1003's new grant, is put
+	// back by mistake. A ledger started with the checkpoint notices.
+	older, err := t.olderLedgerCopy(ctx, "c-1003")
+	if err != nil {
+		return err
+	}
+	l, err := consent.New(ctx, older, &consent.Options{Clock: t.clk.Now, Sealer: t.protector,
+		CheckpointKey: ed25519.NewKeyFromSeed(secret("checkpoint key")), Checkpoint: t.checkpoint})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	_, err = l.Decide(ctx, "c-1003", "newsletter", t.clk.Now())
+	var ce *consent.ChainError
+	t.say("An older copy of the ledger's store, without c-1003's new grant, is started with the checkpoint:")
+	t.say("  %v", err)
+	t.check(errors.As(err, &ce) && ce.Problem == consent.ChainTruncated, "a ledger put back in time is caught by its checkpoint")
 	return nil
+}
+
+// olderLedgerCopy copies the consent store as it was before the last event
+// of subject: what an older backup of it would hold.
+func (t *tour) olderLedgerCopy(ctx context.Context, subject personaldata.SubjectID) (consent.Store, error) {
+	cp := consent.NewMemoryStore()
+	defs, err := t.st.consent.Definitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range defs {
+		if err := cp.Define(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range people {
+		s := personaldata.SubjectID(p.ID)
+		evs, err := t.st.consent.Events(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if s == subject {
+			evs = evs[:len(evs)-1]
+		}
+		if err := cp.Append(ctx, s, 0, evs); err != nil {
+			return nil, err
+		}
+	}
+	return cp, nil
 }
 
 // allDecisions decides every customer and purpose now, for comparing.
