@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/personaldata/personaldata"
@@ -134,7 +135,7 @@ func (t *tour) restart(ctx context.Context) error {
 	for _, n := range t.ledger.Notices() {
 		versions = append(versions, n.Version+" (in force from "+n.EffectiveAt.Format(time.DateOnly)+")")
 	}
-	t.say("The archive of the statement: %v", versions)
+	t.say("The archive of the statement: %s.", strings.Join(versions, "; "))
 	old, err := t.ledger.NoticeVersion("2025-11")
 	if err != nil {
 		return err
