@@ -43,8 +43,9 @@ func (w *walker) hasWork(fv reflect.Value, op opKind) bool {
 }
 
 // field protects or reveals one field whose subject is subject; subjErr is
-// the result of validating it.
-func (w *walker) field(parent, fv reflect.Value, f *fieldPlan, subject string, subjErr error) {
+// the result of validating it. For a string field, ps may point at it, and
+// fv is then not read.
+func (w *walker) field(parent, fv reflect.Value, ps *string, f *fieldPlan, subject string, subjErr error) {
 	ref := KeyRef{Subject: personaldata.SubjectID(subject), Scope: f.scope}
 	if err := subjErr; err != nil {
 		if !w.collect {
@@ -63,13 +64,16 @@ func (w *walker) field(parent, fv reflect.Value, f *fieldPlan, subject string, s
 	}
 	switch f.op {
 	case opString:
-		w.str(parent, fv, f, ref, e)
+		if ps == nil {
+			ps = stringAt(fv)
+		}
+		w.str(parent, ps, f, ref, e)
 	case opPtrString:
-		w.str(parent, fv.Elem(), f, ref, e)
+		w.str(parent, stringAt(fv.Elem()), f, ref, e)
 	case opStringSlice:
 		for i := range fv.Len() {
 			w.elem = i
-			w.str(parent, fv.Index(i), f, ref, e)
+			w.str(parent, stringAt(fv.Index(i)), f, ref, e)
 		}
 		w.elem = -1
 	case opBytes:
@@ -142,8 +146,7 @@ func (w *walker) nonce() ([]byte, error) {
 // sizeText returns the memory the string fields of struct v (of plan sp)
 // take once protected or revealed, for one allocation to hold them all:
 // they are stored together, and the fields of one struct live as long as
-// each other. A string that looks protected already counts in reveal mode
-// only.
+// each other.
 func (w *walker) sizeText(v reflect.Value, sp *structPlan) int {
 	n := 0
 	for i := range sp.fields {
@@ -151,19 +154,24 @@ func (w *walker) sizeText(v reflect.Value, sp *structPlan) int {
 		if f.op != opString {
 			continue
 		}
-		fv, ok := fieldByIndex(v, f.index)
-		if !ok {
-			continue
-		}
-		s := fv.String()
-		switch {
-		case w.mode == modeProtect && s != "" && !envelope.LooksText(s):
-			n += envelope.TextLen(envelope.SealedLen(w.p.alg, len(s)))
-		case w.mode == modeReveal && envelope.LooksText(s):
-			n += max(0, envelope.OpenedLen(len(s)))
+		if fv, ok := fieldByIndex(v, f.index); ok {
+			n += w.textLen(fv.String())
 		}
 	}
 	return n
+}
+
+// textLen returns the memory string field s takes once protected or
+// revealed. A string that looks protected already counts in reveal mode
+// only.
+func (w *walker) textLen(s string) int {
+	switch {
+	case w.mode == modeProtect && s != "" && !envelope.LooksText(s):
+		return envelope.TextLen(envelope.SealedLen(w.p.alg, len(s)))
+	case w.mode == modeReveal && envelope.LooksText(s):
+		return max(0, envelope.OpenedLen(len(s)))
+	}
+	return 0
 }
 
 // textBuf returns empty memory of capacity n for one string: from the
@@ -181,6 +189,15 @@ func (w *walker) textBuf(n int) []byte {
 
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
+// stringAt returns a pointer to string value fv, which must be settable.
+// A named string type shares the representation of string.
+func stringAt(fv reflect.Value) *string {
+	if !fv.CanSet() {
+		panic("pii: internal error: string field cannot be set")
+	}
+	return (*string)(fv.Addr().UnsafePointer())
+}
+
 // opens reports whether bin is a ciphertext of ref and category under e.
 func (w *walker) opens(bin []byte, e *keyEntry, ref KeyRef, category personaldata.Category) bool {
 	env, err := envelope.Parse(bin)
@@ -194,8 +211,8 @@ func (w *walker) opens(bin []byte, e *keyEntry, ref KeyRef, category personaldat
 	return err == nil
 }
 
-func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) {
-	s := fv.String()
+func (w *walker) str(parent reflect.Value, ps *string, f *fieldPlan, ref KeyRef, e *keyEntry) {
+	s := *ps
 	if w.mode == modeProtect {
 		if s == "" {
 			return
@@ -221,7 +238,7 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 		}
 		w.buf = bin[:0]
 		text := envelope.AppendText(w.textBuf(envelope.TextLen(len(bin))), bin)
-		fv.SetString(unsafe.String(unsafe.SliceData(text), len(text)))
+		*ps = unsafe.String(unsafe.SliceData(text), len(text))
 		return
 	}
 	if !envelope.LooksText(s) {
@@ -239,7 +256,7 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 		return
 	}
 	if e == nil {
-		fv.SetString(f.tag.Redact)
+		*ps = f.tag.Redact
 		w.fail(f, ref, ErrErased)
 		return
 	}
@@ -249,7 +266,7 @@ func (w *walker) str(parent, fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyE
 		w.fail(f, ref, err)
 		return
 	}
-	fv.SetString(unsafe.String(unsafe.SliceData(pt), len(pt)))
+	*ps = unsafe.String(unsafe.SliceData(pt), len(pt))
 }
 
 func (w *walker) bytes(fv reflect.Value, f *fieldPlan, ref KeyRef, e *keyEntry) {

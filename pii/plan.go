@@ -39,6 +39,7 @@ type fieldPlan struct {
 	bindex   string             // its name, for the inventory
 	nested   *containerPlan     // for opNested
 	typ      reflect.Type
+	off      uintptr // offset of the field in its struct, if len(index) == 1
 }
 
 // structPlan is the parsed form of a struct type.
@@ -53,7 +54,14 @@ type structPlan struct {
 	// the struct cannot stand alone without a subject field or an
 	// enclosing struct that has one.
 	needsSubject bool
-	err          error
+	// flat is true when every field is a string field of the struct itself
+	// (no embedding, no nesting) that takes the struct's subject: the walk
+	// reaches them by offset. subjOff is the offset of a string subject
+	// field of the struct itself, flatSubj true if there is one.
+	flat     bool
+	flatSubj bool
+	subjOff  uintptr
+	err      error
 }
 
 // containerPlan is the path from a field's type down to a struct type: zero
@@ -169,7 +177,25 @@ func (b *planBuilder) build(t reflect.Type) *structPlan {
 	sp := &structPlan{typ: t}
 	b.building[t] = sp
 	sp.err = b.fill(sp)
+	if sp.err == nil {
+		sp.setFlat()
+	}
 	return sp
+}
+
+// setFlat sets flat, flatSubj and subjOff.
+func (sp *structPlan) setFlat() {
+	sp.flat = len(sp.fields) > 0
+	for i := range sp.fields {
+		f := &sp.fields[i]
+		if f.op != opString || len(f.index) != 1 || f.subject != nil {
+			sp.flat = false
+		}
+	}
+	if len(sp.subject) == 1 {
+		sf := sp.typ.Field(sp.subject[0])
+		sp.flatSubj, sp.subjOff = sf.Type.Kind() == reflect.String, sf.Offset
+	}
 }
 
 type fieldInfo struct {
@@ -246,7 +272,7 @@ func (b *planBuilder) fill(sp *structPlan) error {
 			sp.subject, sp.subjKey = fi.index, f.Name
 			continue
 		}
-		fp := fieldPlan{index: fi.index, name: f.Name, tag: tg, rawTag: raw, category: tg.Category, scope: tg.Scope.Normalize(), typ: f.Type}
+		fp := fieldPlan{index: fi.index, name: f.Name, tag: tg, rawTag: raw, category: tg.Category, scope: tg.Scope.Normalize(), typ: f.Type, off: f.Offset}
 		ft := f.Type
 		switch {
 		case reflect.PointerTo(ft).Implements(sealedType):

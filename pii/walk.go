@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/pii/internal/envelope"
 )
 
 // walker carries one Protect or Reveal through a value: the traversal is
@@ -264,6 +265,10 @@ func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
 }
 
 func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) {
+	if sp.flat && v.CanSet() {
+		w.flatStruct(v, sp, inherited)
+		return
+	}
 	subject := inherited
 	if sp.subject != nil {
 		if sv, ok := fieldByIndex(v, sp.subject); ok {
@@ -300,15 +305,50 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 			if sv, ok := fieldByIndex(v, f.subject); ok {
 				subj = subjectString(sv)
 			}
-			w.field(v, fv, f, subj, personaldata.SubjectID(subj).Validate())
+			w.field(v, fv, nil, f, subj, personaldata.SubjectID(subj).Validate())
 			continue
 		}
 		if subjErr == errSubjectUnchecked {
 			subjErr = personaldata.SubjectID(subject).Validate()
 		}
-		w.field(v, fv, f, subject, subjErr)
+		w.field(v, fv, nil, f, subject, subjErr)
 	}
 	w.path = w.path[:n]
+}
+
+// flatStruct walks struct v of a flat plan (see structPlan.flat), which
+// must be addressable, reaching its fields by offset.
+func (w *walker) flatStruct(v reflect.Value, sp *structPlan, inherited string) {
+	base := v.Addr().UnsafePointer()
+	subject := inherited
+	switch {
+	case sp.flatSubj:
+		subject = *(*string)(unsafe.Add(base, sp.subjOff))
+	case sp.subject != nil:
+		subject = ""
+		if sv, ok := fieldByIndex(v, sp.subject); ok {
+			subject = subjectString(sv)
+		}
+	}
+	w.seals = sp.seals
+	w.text, w.textSize = nil, 0
+	if sp.strings > 1 && !w.collect {
+		for i := range sp.fields {
+			w.textSize += w.textLen(*(*string)(unsafe.Add(base, sp.fields[i].off)))
+		}
+	}
+	subjErr := errSubjectUnchecked
+	for i := range sp.fields {
+		f := &sp.fields[i]
+		ps := (*string)(unsafe.Add(base, f.off))
+		if s := *ps; s == "" || (w.mode == modeReveal && !envelope.LooksText(s)) {
+			continue
+		}
+		if subjErr == errSubjectUnchecked {
+			subjErr = personaldata.SubjectID(subject).Validate()
+		}
+		w.field(v, reflect.Value{}, ps, f, subject, subjErr)
+	}
 }
 
 // errSubjectUnchecked marks a subject not validated yet.

@@ -159,3 +159,100 @@ func TestNewNilDependencies(t *testing.T) {
 	assert.Error(t, err)
 	assert.False(t, errors.Is(err, nil))
 }
+
+type (
+	flatName  string
+	flatNamed struct {
+		ID    flatName `pii:"subject"`
+		Email Email    `pii:"email,index=Index,normalize=email"`
+		Index string
+		Name  flatName `pii:"name"`
+		Plan  string
+	}
+	flatIntSubject struct {
+		ID   uint32 `pii:"subject"`
+		Name string `pii:"name"`
+		City string `pii:"address"`
+	}
+	flatInner struct {
+		Street string `pii:"address"`
+		City   string `pii:"address"`
+	}
+	flatOuter struct {
+		ID     string `pii:"subject"`
+		Home   flatInner
+		Others []flatInner
+		ByName map[string]flatInner
+	}
+	flatBase struct {
+		Name  string `pii:"name"`
+		Email string `pii:"email"`
+	}
+	flatEmbedding struct {
+		ID string `pii:"subject"`
+		flatBase
+		Phone string `pii:"phone"`
+	}
+)
+
+// Structs whose tagged fields are all strings of their own take a shorter
+// path through the walk; each shape round-trips like any other.
+func TestFlatStructShapes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p, _ := newProtector(t, nil)
+	tests := []struct {
+		name  string
+		value any
+		texts func(v any) []string
+	}{
+		{"named string types, blind index", &flatNamed{ID: "c-1", Email: "Ann@Example.nl", Name: "Ann", Plan: "basic"}, func(v any) []string {
+			r := v.(*flatNamed)
+			return []string{string(r.Email), string(r.Name)}
+		}},
+		{"integer subject", &flatIntSubject{ID: 7, Name: "Bob", City: "Utrecht"}, func(v any) []string {
+			r := v.(*flatIntSubject)
+			return []string{r.Name, r.City}
+		}},
+		{"nested, inheriting the subject", &flatOuter{
+			ID:     "c-2",
+			Home:   flatInner{Street: "Kerkstraat 1", City: "Utrecht"},
+			Others: []flatInner{{Street: "Dorpsweg 2", City: ""}},
+			ByName: map[string]flatInner{"work": {Street: "Stationsplein 3", City: "Amersfoort"}},
+		}, func(v any) []string {
+			r := v.(*flatOuter)
+			return []string{r.Home.Street, r.Home.City, r.Others[0].Street, r.ByName["work"].Street, r.ByName["work"].City}
+		}},
+		{"embedded", &flatEmbedding{ID: "c-3", flatBase: flatBase{Name: "Cas", Email: "cas@example.nl"}, Phone: "+31 6 1"}, func(v any) []string {
+			r := v.(*flatEmbedding)
+			return []string{r.Name, r.Email, r.Phone}
+		}},
+		{"slice of records", &[]flatIntSubject{{ID: 8, Name: "Dirk", City: "Delft"}, {ID: 9, Name: "Eva"}}, func(v any) []string {
+			r := *v.(*[]flatIntSubject)
+			return []string{r[0].Name, r[0].City, r[1].Name}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plain := tt.texts(tt.value)
+			require.NoError(t, p.Protect(ctx, tt.value))
+			for i, s := range tt.texts(tt.value) {
+				assert.True(t, strings.HasPrefix(s, "pd1:"), "field %d left in plaintext", i)
+			}
+			require.NoError(t, p.Protect(ctx, tt.value), "protecting twice")
+			require.NoError(t, p.Reveal(ctx, tt.value))
+			assert.Equal(t, plain, tt.texts(tt.value))
+		})
+	}
+	t.Run("zero integer subject", func(t *testing.T) {
+		r := flatIntSubject{Name: "Fay"}
+		err := p.Protect(ctx, &r)
+		require.ErrorIs(t, err, pii.ErrNoSubject)
+		assert.Equal(t, "Fay", r.Name)
+	})
+	t.Run("blind index set", func(t *testing.T) {
+		r := flatNamed{ID: "c-4", Email: "x@example.nl"}
+		require.NoError(t, p.Protect(ctx, &r))
+		assert.NotEmpty(t, r.Index)
+	})
+}
