@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/mail"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -262,14 +264,60 @@ func (t *tour) mailingDay(ctx context.Context) error {
 	_, herr := t.web.Load().MessageHeader("c-1002", "service-announcements")
 	t.say("It has no unsubscribe link:")
 	t.say("  %v", herr)
+	switchable, fixed, err := t.preferencePage("c-1002")
+	if err != nil {
+		return err
+	}
+	t.say("His preference centre (in Dutch, as his browser asks) offers to switch: %s;", strings.Join(switchable, "; "))
+	t.say("and says of what it does not offer:")
+	for _, l := range fixed {
+		t.say("  %s", l)
+	}
 	_, err = t.ledger.Record(ctx, consent.Change{Type: consent.EventWithdraw, Subject: "c-1002", Purpose: "service-announcements",
 		Method: consent.MethodForm, Actor: consent.ActorSubject})
 	t.say("c-1002 tries to opt out of announcements anyway. Refused:")
 	t.say("  %v", err)
-	t.check(len(all) == 3 && errors.Is(herr, consent.ErrWithdrawalRefused) && errors.Is(err, consent.ErrWithdrawalRefused),
+	t.check(len(all) == 3 && errors.Is(herr, consent.ErrWithdrawalRefused) && errors.Is(err, consent.ErrWithdrawalRefused) &&
+		len(switchable) == 2 && len(fixed) == 1 && strings.Contains(fixed[0], "niet uitzetten"),
 		"service announcements reach every customer and cannot be switched off, with the reason said (002)")
 	return nil
 }
+
+// preferencePage opens a customer's preference centre through its link, as
+// the customer's browser would, and returns the purposes it offers to switch
+// and what it says about the others.
+func (t *tour) preferencePage(id personaldata.SubjectID) (switchable, fixed []string, err error) {
+	link, err := t.web.Load().PreferencesURL(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	req, err := http.NewRequest(http.MethodGet, link, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Accept-Language", "nl-NL,nl;q=0.9,en;q=0.5")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	text := func(line string) string { return html.UnescapeString(tagRx.ReplaceAllString(line, "")) }
+	for line := range strings.Lines(string(body)) {
+		switch line = strings.TrimSpace(line); {
+		case strings.HasPrefix(line, "<label"):
+			switchable = append(switchable, text(line))
+		case strings.HasPrefix(line, "<li><strong>"):
+			fixed = append(fixed, text(line))
+		}
+	}
+	return switchable, fixed, nil
+}
+
+var tagRx = regexp.MustCompile(`<[^>]*>`)
 
 // mailingList returns the customers the ledger allows purpose for, now.
 func (t *tour) mailingList(ctx context.Context, purpose consent.PurposeID) ([]string, error) {

@@ -160,6 +160,13 @@ var (
 	}
 )
 
+// dutchNames name the purposes on the Dutch pages of the preference centre.
+var dutchNames = map[consent.PurposeID]string{
+	"service-announcements": "Berichten over uw dienst, zoals onderhoud",
+	"newsletter":            "Maandelijkse nieuwsbrief",
+	"testimonials":          "Uw recensie met uw naam op onze site",
+}
+
 func day(s string) time.Time {
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
@@ -195,6 +202,12 @@ func (t *tour) start(ctx context.Context, define bool) error {
 		Clock:   t.clk.Now,
 		Rand:    seeded(fmt.Sprint("links ", t.gen)),
 		Logger:  t.log,
+		Describe: func(p consent.Purpose, lang string) (name, description string) {
+			if n, ok := dutchNames[p.ID]; ok && lang == "nl" {
+				return n, ""
+			}
+			return p.Description, ""
+		},
 	})
 	if err != nil {
 		return err
