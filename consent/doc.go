@@ -150,8 +150,9 @@
 // appended first ([ErrConflict]) it waits, reloads and verifies the
 // subject, validates the change again and retries. The wait before retry
 // n is random between 0 and min(Max, Base·2ⁿ) (exponential back-off with
-// full jitter), for at most Attempts retries; the defaults ([Retry]: 16
-// attempts, 1ms, 100ms) let eight ledgers write one subject at once.
+// full jitter), for at most Attempts retries; the defaults ([Retry]: 32
+// attempts, 1ms, 250ms) let eight ledgers write one subject at once, on
+// a loaded database server too.
 //
 // # Errors
 //

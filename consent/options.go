@@ -75,8 +75,10 @@ type Options struct {
 // (from 0) waits a random time between 0 and min(Max, Base·2ⁿ) (exponential
 // back-off with full jitter), then reloads and validates the subject again.
 // After Attempts retries the conflict is returned. Zero fields mean the
-// defaults: 16 attempts, Base 1ms, Max 100ms, so that a losing writer waits
-// at most about 1s in all. Negative Attempts means no retry. The jitter
+// defaults: 32 attempts, Base 1ms, Max 250ms, so that a losing writer waits
+// at most about 6s in all (3s on average) before it gives up:
+// enough for eight processes writing one subject at once on a loaded SQL
+// server. Negative Attempts means no retry. The jitter
 // needs no secrecy and comes from math/rand/v2.
 type Retry struct {
 	Attempts int
@@ -86,7 +88,7 @@ type Retry struct {
 
 // Defaults of [Retry].
 const (
-	DefaultRetryAttempts = 16
+	DefaultRetryAttempts = 32
 	DefaultRetryBase     = time.Millisecond
-	DefaultRetryMax      = 100 * time.Millisecond
+	DefaultRetryMax      = 250 * time.Millisecond
 )

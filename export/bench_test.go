@@ -127,30 +127,42 @@ func baselineCSV(w io.Writer, recs []benchRecord) {
 // reports the export's throughput and its time as a multiple of the
 // baseline's. The export includes revealing 4 fields per record; reveal,
 // if not nil, does only that, and its time is reported as a multiple of
-// the baseline too.
+// the baseline too. Where the process's CPU time can be read, the same
+// ratios of CPU time are reported as well (-cpu metrics): on a machine
+// shared with other work they vary less than wall-clock ratios, since
+// time spent waiting for a core counts in neither.
 func benchRatio(b *testing.B, export func(io.Writer) error, baseline func(io.Writer), reveal func()) {
-	var base, exp, rev time.Duration
+	var base, exp, rev, cbase, cexp, crev time.Duration
 	var bytes int64
 	for b.Loop() {
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuTime()
 		baseline(io.Discard)
-		t1 := time.Now()
+		t1, c1 := time.Now(), cpuTime()
 		var cw countWriter
 		if err := export(&cw); err != nil {
 			b.Fatal(err)
 		}
-		t2 := time.Now()
+		t2, c2 := time.Now(), cpuTime()
 		if reveal != nil {
 			reveal()
 		}
 		rev += time.Since(t2)
+		crev += cpuTime() - c2
 		exp += t2.Sub(t1)
+		cexp += c2 - c1
 		base += t1.Sub(t0)
+		cbase += c1 - c0
 		bytes = cw.n
 	}
 	b.ReportMetric(float64(exp)/float64(base), "x-baseline")
 	if reveal != nil {
 		b.ReportMetric(float64(rev)/float64(base), "reveal-x-baseline")
+	}
+	if cbase > 0 {
+		b.ReportMetric(float64(cexp)/float64(cbase), "x-baseline-cpu")
+		if reveal != nil {
+			b.ReportMetric(float64(crev)/float64(cbase), "reveal-x-baseline-cpu")
+		}
 	}
 	b.ReportMetric(float64(bytes)*float64(b.N)/exp.Seconds()/1e6, "MB/s")
 	b.ReportMetric(float64(base.Nanoseconds())/float64(b.N)/1e6, "baseline-ms")

@@ -1,20 +1,11 @@
 package export
 
 import (
-	"bytes"
-	"encoding"
-	"encoding/base64"
-	"fmt"
 	"io"
-	"math"
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
-	"time"
-	"unicode/utf8"
-
-	"github.com/personaldata/personaldata/internal/quote"
+	"unsafe"
 )
 
 // ErasedCell is what a CSV cell or an index.html cell holds for an erased
@@ -26,12 +17,33 @@ const ErasedCell = "[erased]"
 type csvColumn struct {
 	name  string
 	chain []*field // from the root struct to the leaf, the leaf last
+	leaf  *field
+	path  string // the leaf's pii path from the root
+	// off is the leaf's offset from the root; direct says that no pointer
+	// lies on the way, so that off alone locates it.
+	off    uintptr
+	direct bool
+	fast   bool // direct, and the leaf is a scalar
+}
+
+func newColumn(name string, chain []*field) csvColumn {
+	c := csvColumn{name: name, chain: chain, leaf: chain[len(chain)-1], direct: true}
+	for i, f := range chain {
+		c.path = joinPath(c.path, f.goName)
+		c.off += f.off
+		if !f.direct || f.ptr && i < len(chain)-1 {
+			c.direct = false
+		}
+	}
+	c.fast = c.direct && c.leaf.scalar
+	return c
 }
 
 // csvTable is the main table of a category or one of its child tables.
 type csvTable struct {
 	name   string   // "" for the main table; else the list column's name
 	list   []*field // child tables: the chain to the list field
+	path   string   // child tables: the list field's pii path
 	elem   *field   // child tables: the list's element
 	cols   []csvColumn
 	hasPII bool
@@ -51,7 +63,7 @@ func tables(sp *structPlan) []*csvTable {
 			case kStruct:
 				walk(f.sub, name+".", ch)
 			case kList:
-				t := &csvTable{name: name, list: ch, elem: f.elem, hasPII: sp.hasPII}
+				t := &csvTable{name: name, list: ch, path: newColumn(name, ch).path, elem: f.elem, hasPII: sp.hasPII}
 				if f.elem.kind == kStruct {
 					t.cols = leafColumns(f.elem.sub, "", nil)
 				} else {
@@ -59,7 +71,7 @@ func tables(sp *structPlan) []*csvTable {
 				}
 				out = append(out, t)
 			default:
-				main.cols = append(main.cols, csvColumn{name: name, chain: ch})
+				main.cols = append(main.cols, newColumn(name, ch))
 			}
 		}
 	}
@@ -77,7 +89,7 @@ func leafColumns(sp *structPlan, prefix string, chain []*field) []csvColumn {
 			cols = append(cols, leafColumns(f.sub, prefix+f.name+".", ch)...)
 			continue
 		}
-		cols = append(cols, csvColumn{name: prefix + f.name, chain: ch})
+		cols = append(cols, newColumn(prefix+f.name, ch))
 	}
 	return cols
 }
@@ -131,7 +143,20 @@ func (c *csvWriter) put(cell []byte, text bool) {
 		c.line = append(c.line, cell...)
 		return
 	}
-	c.line = appendCSVText(c.line, cell)
+	c.line = appendCSVText(c.line, unsafe.String(unsafe.SliceData(cell), len(cell)))
+}
+
+// putText adds one text cell held in a string.
+func (c *csvWriter) putText(s string) {
+	if c.out != nil {
+		c.cells = append(c.cells, validUTF8(s))
+		return
+	}
+	if c.ncell > 0 {
+		c.line = append(c.line, ',')
+	}
+	c.ncell++
+	c.line = appendCSVText(c.line, s)
 }
 
 func (c *csvWriter) endRow() error {
@@ -154,51 +179,11 @@ func (c *csvWriter) endRow() error {
 	return err
 }
 
-// appendCSVText appends one text field: valid UTF-8, an apostrophe in front
-// of a leading formula character, quoted if it holds a comma, a quote, a
-// line break or leading space.
-func appendCSVText(dst, cell []byte) []byte {
-	quote, ascii := false, true
-	for _, b := range cell {
-		switch {
-		case b >= utf8.RuneSelf:
-			ascii = false
-		case b == ',' || b == '"' || b == '\r' || b == '\n':
-			quote = true
-		}
-	}
-	if !ascii && !utf8.Valid(cell) {
-		cell = []byte(string([]rune(string(cell))))
-	}
-	neutral := len(cell) > 0 && strings.IndexByte(formulaStart, cell[0]) >= 0
-	quote = quote || len(cell) > 0 && cell[0] == ' '
-	if quote {
-		dst = append(dst, '"')
-	}
-	if neutral {
-		dst = append(dst, '\'')
-	}
-	if !quote {
-		return append(dst, cell...)
-	}
-	for {
-		i := bytes.IndexByte(cell, '"')
-		if i < 0 {
-			break
-		}
-		dst = append(dst, cell[:i+1]...)
-		dst = append(dst, '"')
-		cell = cell[i+1:]
-	}
-	dst = append(dst, cell...)
-	return append(dst, '"')
-}
-
 // header writes the header row.
 func (c *csvWriter) header(names []string) error {
 	c.startRow()
 	for _, h := range names {
-		c.put([]byte(h), true)
+		c.putText(h)
 	}
 	if c.out != nil {
 		return c.out(c.cells)
@@ -220,14 +205,12 @@ func (c *csvWriter) write(n int64, it *item) error {
 		c.startRow()
 		c.cell = strconv.AppendInt(c.cell[:0], n, 10)
 		c.put(c.cell, false)
-		for _, col := range c.t.cols {
-			if err := c.column(col, v, ""); err != nil {
-				return err
-			}
+		if err := c.columns(v, ""); err != nil {
+			return err
 		}
 		return c.endRow()
 	}
-	lv, path, ok := follow(v, c.t.list, it.erased != nil)
+	lv, ok := follow(v, c.t.list)
 	if !ok {
 		return nil // a nil struct pointer on the way: no elements
 	}
@@ -247,7 +230,7 @@ func (c *csvWriter) write(n int64, it *item) error {
 		ev := lv.Index(i)
 		epath := ""
 		if it.erased != nil {
-			epath = path + "[" + strconv.Itoa(i) + "]"
+			epath = c.t.path + "[" + strconv.Itoa(i) + "]"
 		}
 		switch {
 		case c.t.elem.kind != kStruct:
@@ -262,10 +245,8 @@ func (c *csvWriter) write(n int64, it *item) error {
 			if c.t.elem.ptr {
 				ev = ev.Elem()
 			}
-			for _, col := range c.t.cols {
-				if err := c.column(col, ev, epath); err != nil {
-					return err
-				}
+			if err := c.columns(ev, epath); err != nil {
+				return err
 			}
 		}
 		if err := c.endRow(); err != nil {
@@ -275,10 +256,9 @@ func (c *csvWriter) write(n int64, it *item) error {
 	return nil
 }
 
-// follow walks chain from struct v and returns the last field's value and
-// its pii path; ok is false if a nil pointer is met on the way.
-func follow(v reflect.Value, chain []*field, wantPath bool) (reflect.Value, string, bool) {
-	path := ""
+// follow walks chain from struct v and returns the last field's value;
+// ok is false if a nil pointer is met on the way.
+func follow(v reflect.Value, chain []*field) (reflect.Value, bool) {
 	for i, f := range chain {
 		var fv reflect.Value
 		if len(f.index) == 1 {
@@ -286,116 +266,74 @@ func follow(v reflect.Value, chain []*field, wantPath bool) (reflect.Value, stri
 		} else {
 			var err error
 			if fv, err = v.FieldByIndexErr(f.index); err != nil {
-				return reflect.Value{}, "", false
+				return reflect.Value{}, false
 			}
 		}
-		if wantPath {
-			path = joinPath(path, f.goName)
-		}
 		if i == len(chain)-1 {
-			return fv, path, true
+			return fv, true
 		}
 		if f.ptr {
 			if fv.IsNil() {
-				return reflect.Value{}, "", false
+				return reflect.Value{}, false
 			}
 			fv = fv.Elem()
 		}
 		v = fv
 	}
-	return v, path, true
+	return v, true
 }
 
-func (c *csvWriter) column(col csvColumn, v reflect.Value, prefix string) error {
-	fv, path, ok := follow(v, col.chain, c.enc.erased != nil)
-	if !ok {
-		c.put(nil, false)
-		return nil
+// columns adds the cells of the table's columns of struct v, whose pii
+// path is prefix. A row has its number before these cells.
+func (c *csvWriter) columns(v reflect.Value, prefix string) error {
+	base := addrOf(v)
+	for i := range c.t.cols {
+		col := &c.t.cols[i]
+		if base != nil && col.fast && c.out == nil && (c.enc.erased == nil || !col.leaf.pii) {
+			p := unsafe.Add(base, col.off)
+			c.line = append(c.line, ',')
+			c.ncell++
+			if col.leaf.kind == kString {
+				c.line = appendCSVText(c.line, *(*string)(p))
+			} else {
+				c.line = appendScalarCell(c.line, col.leaf, p)
+			}
+			continue
+		}
+		if err := c.column(col, v, base, prefix); err != nil {
+			return err
+		}
 	}
-	if prefix != "" {
-		path = prefix + "." + path
-	}
-	return c.value(col.chain[len(col.chain)-1], fv, path, col.name)
-}
-
-// value adds the cell of v, a value of field f, by the flattening rules of
-// the package documentation.
-func (c *csvWriter) value(f *field, v reflect.Value, path, column string) error {
-	cell, text, err := c.appendCell(c.cell[:0], f, v, path, column)
-	c.cell = cell
-	if err != nil {
-		return err
-	}
-	c.put(cell, text)
 	return nil
 }
 
-func (c *csvWriter) appendCell(b []byte, f *field, v reflect.Value, path, column string) ([]byte, bool, error) {
-	if c.enc.erased != nil && (f.pii && c.enc.isErased(path) || f.kind == kJSON && c.enc.erasedWithin(path)) {
-		c.erased = append(c.erased, column)
-		return append(b, ErasedCell...), true, nil
-	}
-	if f.ptr {
-		if v.IsNil() {
-			return b, false, nil
+// column adds the cell of col in struct v, whose address is base (nil if
+// v is not addressable); prefix is the pii path of v.
+func (c *csvWriter) column(col *csvColumn, v reflect.Value, base unsafe.Pointer, prefix string) error {
+	f := col.leaf
+	var fv reflect.Value
+	if base != nil && col.direct {
+		p := unsafe.Add(base, col.off)
+		if f.scalar && (c.enc.erased == nil || !f.pii) {
+			c.scalar(f, p)
+			return nil
 		}
-		v = v.Elem()
-	}
-	switch f.kind {
-	case kString:
-		return append(b, v.String()...), true, nil
-	case kBool:
-		return strconv.AppendBool(b, v.Bool()), false, nil
-	case kInt:
-		return strconv.AppendInt(b, v.Int(), 10), false, nil
-	case kUint:
-		return strconv.AppendUint(b, v.Uint(), 10), false, nil
-	case kFloat:
-		if x := v.Float(); !math.IsNaN(x) && !math.IsInf(x, 0) {
-			b = strconv.AppendFloat(b, x, 'g', -1, v.Type().Bits())
-		}
-		return b, false, nil
-	case kTime:
-		return timeOf(v).AppendFormat(b, time.RFC3339Nano), false, nil
-	case kBytes:
-		return base64.StdEncoding.AppendEncode(b, v.Bytes()), false, nil
-	case kText:
-		t, err := v.Interface().(encoding.TextMarshaler).MarshalText()
-		if err != nil {
-			return b, false, fmt.Errorf("%w: field %s: its MarshalText failed", ErrRecordType, quote.String(f.name))
-		}
-		return append(b, t...), true, nil
-	case kSealed:
-		inner, erased, err := sealedValue(v)
-		if err != nil {
-			return b, false, fmt.Errorf("%w: field %s is still sealed", ErrReveal, quote.String(f.name))
-		}
-		if erased {
-			c.erased = append(c.erased, column)
-			return append(b, ErasedCell...), true, nil
-		}
-		return c.appendCell(b, f.elem, inner, path, column)
-	case kDynamic:
-		if v.IsNil() {
-			return b, false, nil
-		}
-		switch x := v.Elem().Interface().(type) {
-		case string:
-			return append(b, x...), true, nil
-		case time.Time:
-			return x.AppendFormat(b, time.RFC3339Nano), false, nil
-		}
-		b, err := c.enc.dynamic(b, v.Elem())
-		return b, true, err
-	}
-	switch v.Kind() {
-	case reflect.Map, reflect.Interface, reflect.Pointer: // not slices: JSON writes a nil slice as []
-		if v.IsNil() {
-			return b, false, nil // null is an empty cell, as a nil pointer
+		fv = valueAt(f, p)
+	} else {
+		var ok bool
+		if fv, ok = follow(v, col.chain); !ok {
+			c.put(nil, false)
+			return nil
 		}
 	}
-	b, err := c.enc.value(b, f, v, path)
-	return b, true, err
+	path := ""
+	if c.enc.erased != nil {
+		path = col.path
+		if prefix != "" {
+			path = prefix + "." + path
+		}
+	}
+	return c.value(f, fv, path, col.name)
 }
 
 // mapRow writes the row of a map record with the given columns.
@@ -416,35 +354,4 @@ func (c *csvWriter) mapRow(n int64, it *item, cols []string) error {
 		}
 	}
 	return c.endRow()
-}
-
-// timeOf returns the time.Time in v without allocating when v is
-// addressable.
-func timeOf(v reflect.Value) time.Time {
-	if v.CanAddr() {
-		return *v.Addr().Interface().(*time.Time)
-	}
-	return v.Interface().(time.Time)
-}
-
-const formulaStart = "=+-@\t\r"
-
-// validUTF8 replaces each byte of s that is not part of valid UTF-8 by
-// U+FFFD, as the JSON encoder does.
-func validUTF8(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	return string([]rune(s))
-}
-
-// NeutraliseCell returns s with an apostrophe in front if it starts with
-// '=', '+', '-', '@', a tab or a carriage return, the characters with which
-// a spreadsheet starts a formula (OWASP "CSV injection"); otherwise s as it
-// is. The CSV view applies it to every text cell; JSON is never changed.
-func NeutraliseCell(s string) string {
-	if s != "" && strings.IndexByte(formulaStart, s[0]) >= 0 {
-		return "'" + s
-	}
-	return s
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/personaldata/personaldata/internal/quote"
 )
@@ -64,15 +65,26 @@ func (e *encoder) record(b []byte, p *plan, v reflect.Value) ([]byte, error) {
 func (e *encoder) object(b []byte, sp *structPlan, v reflect.Value, prefix string) ([]byte, error) {
 	b = append(b, '{')
 	var err error
+	base := addrOf(v)
 	for i, f := range sp.fields {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, f.key...)
-		fv, ferr := v.FieldByIndexErr(f.index)
-		if ferr != nil { // through a nil embedded pointer
-			b = append(b, "null"...)
-			continue
+		var fv reflect.Value
+		if base != nil && f.direct {
+			p := unsafe.Add(base, f.off)
+			if f.scalar && (e.erased == nil || !f.pii) {
+				b = appendScalarJSON(b, f, p)
+				continue
+			}
+			fv = valueAt(f, p)
+		} else {
+			var ferr error
+			if fv, ferr = v.FieldByIndexErr(f.index); ferr != nil { // through a nil embedded pointer
+				b = append(b, "null"...)
+				continue
+			}
 		}
 		path := ""
 		if e.erased != nil {

@@ -33,6 +33,9 @@ func (j *job) each(ctx context.Context, r *registration, limit int64, fn func(n 
 	}()
 	want := r.plan
 	var it item
+	// scratch holds struct records yielded as values while they are
+	// revealed; each is done with before the next is read.
+	var scratch reflect.Value
 	ctx = context.WithValue(ctx, nowKey{}, j.now)
 	for rec, serr := range r.src.Records(ctx, j.req.Subject) {
 		if serr != nil {
@@ -44,7 +47,7 @@ func (j *job) each(ctx context.Context, r *registration, limit int64, fn func(n 
 			}
 		}
 		n++
-		if err := j.prepare(ctx, r, rec, &want, &it, n); err != nil {
+		if err := j.prepare(ctx, r, rec, &want, &it, &scratch, n); err != nil {
 			return n, err
 		}
 		if err := fn(n, &it); err != nil {
@@ -60,7 +63,7 @@ func (j *job) each(ctx context.Context, r *registration, limit int64, fn func(n 
 	return n, ctx.Err()
 }
 
-func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan, it *item, n int64) error {
+func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan, it *item, scratch *reflect.Value, n int64) error {
 	name := r.cat.Name
 	var pre prepared
 	if r.builtin {
@@ -101,7 +104,10 @@ func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan
 	}
 	ptr := v
 	if !p.ptr {
-		ptr = reflect.New(v.Type())
+		if !scratch.IsValid() {
+			*scratch = reflect.New(v.Type())
+		}
+		ptr = *scratch
 		ptr.Elem().Set(v)
 		it.v = ptr.Elem()
 	}

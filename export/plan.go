@@ -39,8 +39,17 @@ type field struct {
 	key    []byte // `"name":`, ready to append
 	goName string // Go field name, as pii reports paths
 	index  []int
+	// off is the field's offset in the struct that lists it; direct says
+	// that it is reached without following a pointer (no embedded
+	// pointer on the way), so that off alone locates it.
+	off    uintptr
+	direct bool
+	decl   reflect.Type // the type as declared
 	typ    reflect.Type // after one pointer is removed
 	kind   kind
+	// scalar: a string, bool, number or time.Time, not through a
+	// pointer, that can be read at its address (see fieldat.go).
+	scalar bool
 	ptr    bool // a pointer: nil is written as null
 	pii    bool // carries a pii category: may be erased
 	sub    *structPlan
@@ -164,6 +173,7 @@ func (b *planBuilder) structPlan(t reflect.Type) (*structPlan, error) {
 			return nil, err
 		}
 		f.index = sf.Index
+		f.off, f.direct = offset(t, sf.Index)
 		if tag, ok := sf.Tag.Lookup("pii"); ok {
 			n, _, _ := strings.Cut(tag, ",")
 			f.pii = n != "" && n != "-" && n != "subject"
@@ -181,7 +191,7 @@ func (b *planBuilder) structPlan(t reflect.Type) (*structPlan, error) {
 
 // field plans a value of type t.
 func (b *planBuilder) field(t reflect.Type, name, goName string) (*field, error) {
-	f := &field{name: name, goName: goName, key: appendString(nil, name)}
+	f := &field{name: name, goName: goName, key: appendString(nil, name), decl: t}
 	f.key = append(f.key, ':')
 	if t.Kind() == reflect.Pointer && t != timeType {
 		f.ptr = true
@@ -245,5 +255,27 @@ func (b *planBuilder) field(t reflect.Type, name, goName string) (*field, error)
 			return nil, fmt.Errorf("%w: field %s of type %s cannot be exported", ErrRecordType, quote.String(name), quote.String(t.String()))
 		}
 	}
+	switch f.kind {
+	case kString, kBool, kInt, kUint, kFloat, kTime:
+		f.scalar = !f.ptr
+	}
 	return f, nil
+}
+
+// offset returns the offset of the field at index within struct type t,
+// and whether it lies inside t's own memory: false if an embedded pointer
+// is on the way.
+func offset(t reflect.Type, index []int) (uintptr, bool) {
+	var off uintptr
+	for i, x := range index {
+		sf := t.Field(x)
+		off += sf.Offset
+		if i < len(index)-1 {
+			if sf.Type.Kind() != reflect.Struct {
+				return 0, false
+			}
+			t = sf.Type
+		}
+	}
+	return off, true
 }

@@ -188,7 +188,7 @@ func (s *KeyStore) getQuery(refs []pii.KeyRef) (string, []any) {
 	case PostgreSQL:
 		return cols + keys + " WHERE (subject, scope) IN (SELECT * FROM unnest($1::text[], $2::text[]))" +
 				tomb + subjects + " WHERE shredded_at IS NOT NULL AND subject = ANY($1::text[])",
-			[]any{pgArray(refs, func(r pii.KeyRef) string { return string(r.Subject) }), pgArray(refs, func(r pii.KeyRef) string { return string(r.Scope) })}
+			[]any{pgTextArray(refs, func(r pii.KeyRef) string { return string(r.Subject) }), pgTextArray(refs, func(r pii.KeyRef) string { return string(r.Scope) })}
 	case SQLite:
 		b := make([][2]string, len(refs))
 		for i, r := range refs {
@@ -223,28 +223,4 @@ func (s *KeyStore) getQuery(refs []pii.KeyRef) (string, []any) {
 	}
 	q.WriteString(")")
 	return q.String(), args
-}
-
-// pgArray writes a PostgreSQL text[] literal of one field of refs: every
-// element double-quoted, with backslash and double quote escaped. Any
-// PostgreSQL driver passes it as a string.
-func pgArray(refs []pii.KeyRef, field func(pii.KeyRef) string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, r := range refs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		v := field(r)
-		for j := 0; j < len(v); j++ {
-			if v[j] == '"' || v[j] == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(v[j])
-		}
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String()
 }

@@ -157,7 +157,7 @@ func (s *ErasureStore) lookupQuery(digests []string) (string, []any) {
 	t := s.b.table("suppression")
 	switch s.b.d {
 	case PostgreSQL:
-		return cols + t + " WHERE digest = ANY($1::text[])", []any{pgTextArray(digests)}
+		return cols + t + " WHERE digest = ANY($1::text[])", []any{pgTextArray(digests, func(d string) string { return d })}
 	case SQLite:
 		js, _ := json.Marshal(digests) // strings only: cannot fail
 		return cols + t + " WHERE digest IN (SELECT value FROM json_each(?))", []any{string(js)}
@@ -167,27 +167,4 @@ func (s *ErasureStore) lookupQuery(digests []string) (string, []any) {
 		args[i] = d
 	}
 	return cols + t + " WHERE digest IN (" + placeholders(len(digests)) + ")", args
-}
-
-// pgTextArray writes a PostgreSQL text[] literal: every element
-// double-quoted, with backslash and double quote escaped. Any PostgreSQL
-// driver passes it as a string.
-func pgTextArray(vs []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, v := range vs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		for j := 0; j < len(v); j++ {
-			if v[j] == '"' || v[j] == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(v[j])
-		}
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String()
 }
