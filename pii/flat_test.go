@@ -81,6 +81,15 @@ func TestFlatStructWarmKeys(t *testing.T) {
 					assert.Equal(t, want, r)
 				})
 			}
+			t.Run("every length", func(t *testing.T) {
+				for n := range 70 {
+					in := flatScopes{ID: "c-1", Email: strings.Repeat("e", n), Invoice: strings.Repeat("i", 70-n), Name: strings.Repeat("n", n%5), Phone: "p"}
+					r := in
+					require.NoError(t, p.Protect(ctx, &r))
+					require.NoError(t, p.Reveal(ctx, &r))
+					require.Equal(t, in, r, "length %d", n)
+				}
+			})
 			t.Run("no subject", func(t *testing.T) {
 				r := flatScopes{Name: "Ann"}
 				require.ErrorIs(t, p.Protect(ctx, &r), pii.ErrNoSubject)
