@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"sync"
 	"sync/atomic"
 
 	"github.com/personaldata/personaldata"
@@ -67,8 +68,9 @@ type page struct {
 	recs   reflect.Value // []T of pageRecords records, the first n in use
 	n      int
 	first  int64        // the number of the first record
-	taken  atomic.Int32 // records whose reveal has been taken by a goroutine
+	taken  atomic.Int32 // chunks whose reveal has been taken by a goroutine
 	ready  [pageRecords]atomic.Bool
+	busy   [pageRecords / chunkRecords]sync.Mutex // held while a chunk is revealed
 	erased [pageRecords]map[string]struct{}
 	errs   [pageRecords]error
 	end    error // after the n records: the pass's error; errEnd if none
@@ -78,25 +80,12 @@ type page struct {
 // errEnd marks the last page of a pass that ended without error.
 var errEnd = errors.New("end")
 
-// revealAt reveals record k of pg and marks it ready. A Revealer's panic
-// fails the record with ErrSource, as in a pass on one goroutine.
-func revealAt(ctx context.Context, rv Revealer, pg *page, k int, name personaldata.Category) {
-	num := pg.first + int64(k)
-	defer func() {
-		if v := recover(); v != nil {
-			pg.errs[k] = fmt.Errorf("%w: category %s: panic (%T) after %d records", ErrSource, name, v, num)
-		}
-		pg.ready[k].Store(true)
-	}()
-	pg.erased[k], pg.errs[k] = reveal(ctx, rv, pg.recs.Index(k).Addr(), name, num)
-}
-
-// revealTaken reveals the records of pg that no goroutine has taken yet,
+// revealTaken reveals the chunks of pg that no goroutine has taken yet,
 // until done is closed.
 func revealTaken(ctx context.Context, rv Revealer, pg *page, name personaldata.Category, done <-chan struct{}) {
 	for {
-		k := int(pg.taken.Add(1)) - 1
-		if k >= pg.n {
+		c := int(pg.taken.Add(1)) - 1
+		if c*chunkRecords >= pg.n {
 			return
 		}
 		select {
@@ -104,7 +93,7 @@ func revealTaken(ctx context.Context, rv Revealer, pg *page, name personaldata.C
 			return
 		default:
 		}
-		revealAt(ctx, rv, pg, k, name)
+		revealChunk(ctx, rv, pg, c, name)
 	}
 }
 
@@ -136,10 +125,12 @@ func (j *job) eachPipelined(ctx context.Context, r *registration, n *int64, fn f
 		for i := range pg.n {
 			num := *n + 1
 			for !pg.ready[i].Load() {
-				if k := int(pg.taken.Add(1)) - 1; k < pg.n {
-					revealAt(pctx, rv, pg, k, r.cat.Name)
+				if c := int(pg.taken.Add(1)) - 1; c*chunkRecords < pg.n {
+					revealChunk(pctx, rv, pg, c, r.cat.Name)
 				} else {
-					runtime.Gosched()
+					// Another goroutine is revealing record i: wait for it.
+					pg.busy[i/chunkRecords].Lock()
+					pg.busy[i/chunkRecords].Unlock()
 				}
 			}
 			*n = num
