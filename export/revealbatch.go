@@ -23,11 +23,12 @@ const chunkRecords = 32
 func revealChunk(ctx context.Context, rv Revealer, pg *page, c int, name personaldata.Category) {
 	a := c * chunkRecords
 	b := min(a+chunkRecords, pg.n)
+	cur := a // the record being revealed, the first for a whole chunk
 	pg.busy[c].Lock()
 	defer pg.busy[c].Unlock()
 	defer func() {
 		if v := recover(); v != nil {
-			err := fmt.Errorf("%w: category %s: panic (%T) after %d records", ErrSource, name, v, pg.first+int64(a))
+			err := fmt.Errorf("%w: category %s: panic (%T) after %d records", ErrSource, name, v, pg.first+int64(cur))
 			for k := a; k < b; k++ {
 				if !pg.ready[k].Load() {
 					pg.errs[k] = err
@@ -40,6 +41,7 @@ func revealChunk(ctx context.Context, rv Revealer, pg *page, c int, name persona
 	}()
 	if _, ok := rv.(*pii.Protector); !ok {
 		for k := a; k < b; k++ {
+			cur = k
 			pg.erased[k], pg.errs[k] = reveal(ctx, rv, pg.recs.Index(k).Addr(), name, pg.first+int64(k))
 			pg.ready[k].Store(true)
 		}
