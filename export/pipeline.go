@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/personaldata/personaldata"
@@ -65,16 +64,17 @@ func flatType(t reflect.Type) bool {
 
 // page is a run of records copied from the source.
 type page struct {
-	recs   reflect.Value // []T of pageRecords records, the first n in use
-	n      int
-	first  int64        // the number of the first record
-	taken  atomic.Int32 // chunks whose reveal has been taken by a goroutine
-	ready  [pageRecords]atomic.Bool
-	busy   [pageRecords / chunkRecords]sync.Mutex // held while a chunk is revealed
-	erased [pageRecords]map[string]struct{}
-	errs   [pageRecords]error
-	end    error // after the n records: the pass's error; errEnd if none
-	last   bool  // no page follows
+	recs  reflect.Value // []T of pageRecords records, the first n in use
+	n     int
+	first int64        // the number of the first record
+	taken atomic.Int32 // chunks whose reveal has been taken by a goroutine
+	ready [pageRecords]atomic.Bool
+	// revealed[c] is closed once chunk c is revealed.
+	revealed [pageRecords / chunkRecords]chan struct{}
+	erased   [pageRecords]map[string]struct{}
+	errs     [pageRecords]error
+	end      error // after the n records: the pass's error; errEnd if none
+	last     bool  // no page follows
 }
 
 // errEnd marks the last page of a pass that ended without error.
@@ -129,8 +129,7 @@ func (j *job) eachPipelined(ctx context.Context, r *registration, n *int64, fn f
 					revealChunk(pctx, rv, pg, c, r.cat.Name)
 				} else {
 					// Another goroutine is revealing record i: wait for it.
-					pg.busy[i/chunkRecords].Lock()
-					pg.busy[i/chunkRecords].Unlock()
+					<-pg.revealed[i/chunkRecords]
 				}
 			}
 			*n = num
@@ -179,6 +178,9 @@ func (j *job) produce(ctx, pctx context.Context, r *registration, rv Revealer, f
 		for i := range pg.ready {
 			pg.ready[i].Store(false)
 			pg.erased[i], pg.errs[i] = nil, nil
+		}
+		for c := range pg.revealed {
+			pg.revealed[c] = make(chan struct{})
 		}
 		return true
 	}

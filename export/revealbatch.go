@@ -24,8 +24,7 @@ func revealChunk(ctx context.Context, rv Revealer, pg *page, c int, name persona
 	a := c * chunkRecords
 	b := min(a+chunkRecords, pg.n)
 	cur := a // the record being revealed, the first for a whole chunk
-	pg.busy[c].Lock()
-	defer pg.busy[c].Unlock()
+	defer close(pg.revealed[c])
 	defer func() {
 		if v := recover(); v != nil {
 			err := fmt.Errorf("%w: category %s: panic (%T) after %d records", ErrSource, name, v, pg.first+int64(cur))
