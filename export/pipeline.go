@@ -223,6 +223,11 @@ func (j *job) produce(ctx, pctx context.Context, r *registration, rv Revealer, f
 				return
 			}
 		}
+		select {
+		case <-done: // the writer has stopped
+			return
+		default:
+		}
 		n++
 		v := reflect.ValueOf(rec)
 		if !v.IsValid() || v.Kind() == reflect.Pointer && v.IsNil() {
