@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/personaldata/personaldata"
 	"github.com/personaldata/personaldata/pii"
 )
 
@@ -31,6 +32,10 @@ func (j *job) each(ctx context.Context, r *registration, limit int64, fn func(n 
 			err = fmt.Errorf("%w: category %s: panic (%T) after %d records", ErrSource, name, v, n)
 		}
 	}()
+	if j.pipelined(r, limit) {
+		err = j.eachPipelined(ctx, r, &n, fn)
+		return n, err
+	}
 	want := r.plan
 	var it item
 	// scratch holds struct records yielded as values while they are
@@ -111,19 +116,26 @@ func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan
 		ptr.Elem().Set(v)
 		it.v = ptr.Elem()
 	}
+	erased, err := reveal(ctx, rv, ptr, name, n)
+	it.erased = erased
+	return err
+}
+
+// reveal reveals the struct ptr points to, record n of category name, and
+// returns the pii paths of its erased fields (nil if none).
+func reveal(ctx context.Context, rv Revealer, ptr reflect.Value, name personaldata.Category, n int64) (map[string]struct{}, error) {
 	err := rv.Reveal(ctx, ptr.Interface())
 	if err == nil {
-		return nil
+		return nil, nil
 	}
 	erased, bad := erasedPaths(err)
 	if bad != nil || len(erased) == 0 {
 		if bad == nil {
 			bad = err
 		}
-		return fmt.Errorf("%w: category %s, record %d: %w", ErrReveal, name, n, bad)
+		return nil, fmt.Errorf("%w: category %s, record %d: %w", ErrReveal, name, n, bad)
 	}
-	it.erased = erased
-	return nil
+	return erased, nil
 }
 
 // erasedPaths collects the paths of the fields a Revealer reported as

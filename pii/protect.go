@@ -133,6 +133,11 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 	if rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return fmt.Errorf("%w: nil pointer", ErrUnsupported)
 	}
+	if m == modeProtect && ri.single {
+		if sp := ri.cp.elem.plan(); sp.flat && p.protectFlat(rv.UnsafePointer(), sp) {
+			return nil
+		}
+	}
 	s := scratches.Get().(*scratch)
 	w := walker{p: p, ctx: ctx, mode: m, elem: -1, scratch: *s}
 	w.path, w.buf, w.pt, w.ad = w.path[:0], w.buf[:0], w.pt[:0], w.ad[:0]

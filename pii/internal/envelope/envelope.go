@@ -154,6 +154,10 @@ func OpenedLen(n int) int {
 func TextLen(n int) int { return len(TextPrefix) + encodedLen(n) }
 
 // AppendText appends the text form of the binary envelope bin to dst.
+// It may write over bin in place: bin may lie in the spare capacity of
+// dst, starting TextLen(len(bin))-len(bin) bytes or more after len(dst),
+// since each group of bytes is read before its text is written and the
+// text never catches up with the bytes still to read.
 func AppendText(dst, bin []byte) []byte {
 	dst = append(dst, TextPrefix...)
 	dst = slices.Grow(dst, encodedLen(len(bin)))

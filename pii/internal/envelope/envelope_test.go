@@ -104,3 +104,27 @@ func BenchmarkText(b *testing.B) {
 		b.ReportMetric(float64(ours)/float64(theirs), "ratio")
 	})
 }
+
+// AppendText writes over its input in place when the input ends where the
+// text does, or further on.
+func TestAppendTextInPlace(t *testing.T) {
+	for n := range 80 {
+		bin := make([]byte, n)
+		for i := range bin {
+			bin[i] = byte(i*37 + n)
+		}
+		want := AppendText(nil, bin)
+		for extra := range 4 {
+			buf := make([]byte, len(want)+extra)
+			start := len(buf) - n
+			copy(buf[start:], bin)
+			got := AppendText(buf[:0], buf[start:])
+			if !bytes.Equal(got, want) {
+				t.Fatalf("n %d, %d bytes after the text: %q, want %q", n, extra, got, want)
+			}
+			if &got[0] != &buf[0] {
+				t.Fatalf("n %d: text not written in place", n)
+			}
+		}
+	}
+}

@@ -1,0 +1,336 @@
+package export_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/export"
+	"github.com/personaldata/personaldata/pii"
+)
+
+// pipeRecords returns n protected records of 10 subjects, the default
+// scope of one of them shredded, so that some fields are erased.
+func pipeRecords(t *testing.T, p *pii.Protector, n int) []benchRecord {
+	t.Helper()
+	recs := make([]benchRecord, n)
+	for i := range recs {
+		recs[i] = benchPlain(i)
+		recs[i].ID = "subject-" + strconv.Itoa(i%10)
+	}
+	protect(t, p, recs)
+	forgetDefaultScope(t, p, "subject-3")
+	return recs
+}
+
+// reusing yields recs through one reused value, as a database cursor
+// would; fail, if set, decides what happens at each record.
+type reusing struct {
+	recs []benchRecord
+	fail func(i int) error
+}
+
+func (s reusing) Records(ctx context.Context, _ personaldata.SubjectID) iter.Seq2[*benchRecord, error] {
+	return func(yield func(*benchRecord, error) bool) {
+		var r benchRecord
+		for i := range s.recs {
+			if s.fail != nil {
+				if err := s.fail(i); err != nil {
+					yield(nil, err)
+					return
+				}
+			}
+			r = s.recs[i]
+			if !yield(&r, nil) {
+				return
+			}
+		}
+	}
+}
+
+// onlyReveal hides the *pii.Protector behind the Revealer interface, so
+// that records are revealed one at a time.
+type onlyReveal struct {
+	p    *pii.Protector
+	fail func(*benchRecord) error
+}
+
+func (o onlyReveal) Reveal(ctx context.Context, v any) error {
+	if o.fail != nil {
+		if err := o.fail(v.(*benchRecord)); err != nil {
+			return err
+		}
+	}
+	return o.p.Reveal(ctx, v)
+}
+
+// withProcs runs f with GOMAXPROCS set to n: 1 reads and reveals on the
+// calling goroutine only, 2 lets a pass reveal on a second one.
+func withProcs(n int, f func()) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	f()
+}
+
+type pipeResult struct {
+	csv, ndjson, json, pkg []byte
+	err                    string
+	progress               []export.Progress
+}
+
+func runPipe(t *testing.T, rv export.Revealer, src export.Source, procs int) pipeResult {
+	t.Helper()
+	var res pipeResult
+	e, err := export.New(export.Controller{Name: "x", Contact: "y"}, &export.Options{Revealer: rv, Now: fixedClock,
+		Entropy: newEntropy(), SubjectKey: make([]byte, 32),
+		Progress: func(p export.Progress) { res.progress = append(res.progress, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Register(cat("bench"), src); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	withProcs(procs, func() {
+		var errs []error
+		var b bytes.Buffer
+		errs = append(errs, e.WriteCSV(ctx, &b, subject, "bench", ""))
+		res.csv = bytes.Clone(b.Bytes())
+		b.Reset()
+		errs = append(errs, e.WriteNDJSON(ctx, &b, subject, "bench"))
+		res.ndjson = bytes.Clone(b.Bytes())
+		b.Reset()
+		errs = append(errs, e.WriteJSON(ctx, &b, export.Request{Subject: subject}))
+		res.json = bytes.Clone(b.Bytes())
+		b.Reset()
+		_, err := e.WritePackage(ctx, &b, export.Request{Subject: subject})
+		errs = append(errs, err)
+		res.pkg = bytes.Clone(b.Bytes())
+		for _, err := range errs {
+			if err != nil {
+				res.err += err.Error() + "\n"
+			}
+		}
+	})
+	return res
+}
+
+// TestPipelineSameOutput checks that revealing on a second goroutine
+// writes the bytes and progress reports a single goroutine writes, with
+// erased fields, records reused by the source and pages not full.
+func TestPipelineSameOutput(t *testing.T) {
+	p := newProtector(t)
+	recs := pipeRecords(t, p, 1000)
+	for _, rv := range []export.Revealer{p, onlyReveal{p: p}} {
+		for _, n := range []int{0, 1, 31, 32, 256, 257, 1000} {
+			src := export.SourceFunc(reusing{recs: recs[:n]}.Records)
+			seq := runPipe(t, rv, src, 1)
+			par := runPipe(t, rv, src, 2)
+			if seq.err != "" || par.err != "" {
+				t.Fatalf("%T, %d records: errors %q and %q", rv, n, seq.err, par.err)
+			}
+			if !bytes.Equal(seq.csv, par.csv) || !bytes.Equal(seq.ndjson, par.ndjson) ||
+				!bytes.Equal(seq.json, par.json) || !bytes.Equal(seq.pkg, par.pkg) {
+				t.Fatalf("%T, %d records: output differs from the single-goroutine output", rv, n)
+			}
+			if len(seq.progress) != len(par.progress) {
+				t.Fatalf("%T, %d records: %d progress reports, want %d", rv, n, len(par.progress), len(seq.progress))
+			}
+			for i := range seq.progress {
+				if seq.progress[i] != par.progress[i] {
+					t.Fatalf("%T, %d records: progress %d is %+v, want %+v", rv, n, i, par.progress[i], seq.progress[i])
+				}
+			}
+		}
+	}
+	seq := runPipe(t, p, export.SourceFunc(reusing{recs: recs}.Records), 1)
+	if !bytes.Contains(seq.csv, []byte(export.ErasedCell)) {
+		t.Fatal("no erased cell written")
+	}
+}
+
+// waitGoroutines waits until no more goroutines run than before.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after the export, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// failingWriter fails once more than n bytes were written.
+type failingWriter struct{ n int }
+
+var errWriter = errors.New("disk full")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.n -= len(p); w.n < 0 {
+		return 0, errWriter
+	}
+	return len(p), nil
+}
+
+// TestPipelineFailures checks that every way a pass can fail stops the
+// goroutine that reveals, and fails with the error a single goroutine
+// gives.
+func TestPipelineFailures(t *testing.T) {
+	p := newProtector(t)
+	recs := pipeRecords(t, p, 2000)
+	bad := recs[900].Email
+	recs[900].Email = bad[:len(bad)-2] + "AA" // fails to authenticate
+	good := slicesClone(recs)
+	good[900].Email = bad
+	errSrc := errors.New("cursor closed")
+	cases := []struct {
+		name string
+		rv   export.Revealer
+		src  reusing
+		w    io.Writer
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		{name: "SourceError", rv: p, src: reusing{recs: good, fail: func(i int) error {
+			if i == 600 {
+				return errSrc
+			}
+			return nil
+		}}, want: export.ErrSource},
+		{name: "SourcePanic", rv: p, src: reusing{recs: good, fail: func(i int) error {
+			if i == 600 {
+				panic("boom")
+			}
+			return nil
+		}}, want: export.ErrSource},
+		{name: "RevealFails", rv: p, src: reusing{recs: recs}, want: export.ErrReveal},
+		{name: "RevealFailsOneByOne", rv: onlyReveal{p: p}, src: reusing{recs: recs}, want: export.ErrReveal},
+		{name: "RevealerError", rv: onlyReveal{p: p, fail: func(r *benchRecord) error {
+			if r.Logins == 700 {
+				return errSrc
+			}
+			return nil
+		}}, src: reusing{recs: good}, want: export.ErrReveal},
+		{name: "RevealerPanic", rv: onlyReveal{p: p, fail: func(r *benchRecord) error {
+			if r.Logins == 700 {
+				panic("boom")
+			}
+			return nil
+		}}, src: reusing{recs: good}, want: export.ErrSource},
+		{name: "WriterFails", rv: p, src: reusing{recs: good}, w: &failingWriter{n: 70 << 10}, want: errWriter},
+		{name: "Cancelled", rv: p, src: reusing{recs: good}, ctx: func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, want: context.Canceled},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := export.New(export.Controller{Name: "x", Contact: "y"}, &export.Options{Revealer: tc.rv})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Register(cat("bench"), export.SourceFunc(tc.src.Records)); err != nil {
+				t.Fatal(err)
+			}
+			var msgs [2]string
+			for i, procs := range []int{1, 2} {
+				ctx := context.Background()
+				if tc.ctx != nil {
+					var cancel context.CancelFunc
+					ctx, cancel = tc.ctx()
+					defer cancel()
+				}
+				w := tc.w
+				if fw, ok := w.(*failingWriter); ok {
+					w = &failingWriter{n: fw.n}
+				} else if w == nil {
+					w = io.Discard
+				}
+				before := runtime.NumGoroutine()
+				withProcs(procs, func() { err = e.WriteCSV(ctx, w, subject, "bench", "") })
+				waitGoroutines(t, before)
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("GOMAXPROCS %d: error %v, want %v", procs, err, tc.want)
+				}
+				msgs[i] = err.Error()
+			}
+			if msgs[0] != msgs[1] {
+				t.Fatalf("errors differ:\none goroutine: %s\ntwo:          %s", msgs[0], msgs[1])
+			}
+		})
+	}
+}
+
+func slicesClone(r []benchRecord) []benchRecord { return append([]benchRecord(nil), r...) }
+
+// TestPipelineGoroutine checks that a pass reveals flat records on one
+// extra goroutine when there are two cores, and records of other types,
+// or with one core, on the calling goroutine only.
+func TestPipelineGoroutine(t *testing.T) {
+	p := newProtector(t)
+	recs := pipeRecords(t, p, 1000)
+	c := customer("subject-1", 1)
+	protect(t, p, c)
+	for _, tc := range []struct {
+		name  string
+		src   export.Source
+		procs int
+		extra int
+	}{
+		{"Flat", export.SourceFunc(reusing{recs: recs}.Records), 2, 1},
+		{"FlatOneCore", export.SourceFunc(reusing{recs: recs}.Records), 1, 0},
+		{"WithSlices", export.SourceFunc(func(context.Context, personaldata.SubjectID) iter.Seq2[*Customer, error] {
+			return func(yield func(*Customer, error) bool) {
+				for range 1000 {
+					r := *c
+					if !yield(&r, nil) {
+						return
+					}
+				}
+			}
+		}), 2, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := runtime.NumGoroutine()
+			var most atomic.Int64
+			rv := countingRevealer{p: p, most: &most}
+			e, err := export.New(export.Controller{Name: "x", Contact: "y"}, &export.Options{Revealer: rv})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Register(cat("bench"), tc.src); err != nil {
+				t.Fatal(err)
+			}
+			withProcs(tc.procs, func() { err = e.WriteCSV(context.Background(), io.Discard, subject, "bench", "") })
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitGoroutines(t, before)
+			if got := int(most.Load()) - before; got != tc.extra {
+				t.Fatalf("%d more goroutines while revealing, want %d", got, tc.extra)
+			}
+		})
+	}
+}
+
+type countingRevealer struct {
+	p    *pii.Protector
+	most *atomic.Int64
+}
+
+func (c countingRevealer) Reveal(ctx context.Context, v any) error {
+	n := int64(runtime.NumGoroutine())
+	for m := c.most.Load(); n > m && !c.most.CompareAndSwap(m, n); m = c.most.Load() {
+	}
+	return c.p.Reveal(ctx, v)
+}
