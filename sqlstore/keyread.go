@@ -252,7 +252,9 @@ func (s *KeyStore) Keys(ctx context.Context) iter.Seq2[pii.StoredKey, error] {
 // duplicates) and the tombstones of their subjects, and its arguments.
 // PostgreSQL and SQLite get the refs as arrays (text[] literals) or JSON,
 // so a statement of one shape serves every batch and takes no time to
-// plan. MySQL gets them written into the query as hexadecimal literals
+// plan. The JSON is an object of subject: scope members, a subject
+// repeated for each of its scopes: json_each yields every member, and the
+// pair is its key and value, which takes no JSON parsing per ref. MySQL gets them written into the query as hexadecimal literals
 // (its columns are binary strings): a query without parameters is sent
 // as it is, one round trip whether or not the driver interpolates
 // parameters, where a statement with thousands of placeholders would be
@@ -267,8 +269,8 @@ func (s *KeyStore) getQuery(refs []pii.KeyRef) (string, []any) {
 				tomb + subjects + " WHERE shredded_at IS NOT NULL AND subject = ANY($1::text[])",
 			[]any{pgTextArray(refs, func(r pii.KeyRef) string { return string(r.Subject) }), pgTextArray(refs, func(r pii.KeyRef) string { return string(r.Scope) })}
 	case SQLite:
-		return cols + keys + " WHERE (subject, scope) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))" +
-			tomb + subjects + " WHERE shredded_at IS NOT NULL AND subject IN (SELECT json_extract(value, '$[0]') FROM json_each(?1))", []any{jsonRefs(refs)}
+		return cols + keys + " WHERE (subject, scope) IN (SELECT key, value FROM json_each(?1))" +
+			tomb + subjects + " WHERE shredded_at IS NOT NULL AND subject IN (SELECT key FROM json_each(?1))", []any{jsonRefs(refs)}
 	}
 	size := len(cols+keys+tomb+subjects) + 80
 	for _, r := range refs {
@@ -302,32 +304,33 @@ func (s *KeyStore) getQuery(refs []pii.KeyRef) (string, []any) {
 	return string(q), nil
 }
 
-// jsonRefs writes refs as a JSON array of [subject, scope] pairs. Subjects
-// are UTF-8 without control characters and scopes are [a-z0-9._-], so
-// only the double quote and the backslash need escaping.
+// jsonRefs writes refs as a JSON object with one "subject": "scope"
+// member per ref (a subject may repeat). Subjects are UTF-8 without
+// control characters and scopes are [a-z0-9._-], so only the double quote
+// and the backslash need escaping.
 func jsonRefs(refs []pii.KeyRef) string {
 	var b strings.Builder
 	n := 2
 	for _, r := range refs {
-		n += len(r.Subject) + len(r.Scope) + 8
+		n += len(r.Subject) + len(r.Scope) + 6
 	}
 	b.Grow(n)
-	b.WriteByte('[')
+	b.WriteByte('{')
 	for i, r := range refs {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("[\"")
+		b.WriteByte('"')
 		for j := 0; j < len(r.Subject); j++ {
 			if c := r.Subject[j]; c == '"' || c == '\\' {
 				b.WriteByte('\\')
 			}
 			b.WriteByte(r.Subject[j])
 		}
-		b.WriteString("\",\"")
+		b.WriteString("\":\"")
 		b.WriteString(string(r.Scope))
-		b.WriteString("\"]")
+		b.WriteByte('"')
 	}
-	b.WriteByte(']')
+	b.WriteByte('}')
 	return b.String()
 }
