@@ -277,18 +277,28 @@ func (s *KeyStore) getQuery(refs []pii.KeyRef) (string, []any) {
 		size += 4*len(r.Subject) + 2*len(r.Scope) + 16
 	}
 	q := make([]byte, 0, size)
-	q = append(q, cols+keys+" WHERE (subject, scope) IN ("...)
-	for i, r := range refs {
-		if i > 0 {
+	// One (scope = X AND subject IN (...)) term per scope: a batch
+	// usually names few scopes, and a list of plain values costs the
+	// server less to parse and compare than a list of row values.
+	byScope := slices.Clone(refs)
+	slices.SortStableFunc(byScope, func(a, b pii.KeyRef) int { return strings.Compare(string(a.Scope), string(b.Scope)) })
+	q = append(q, cols+keys+" WHERE "...)
+	for i, r := range byScope {
+		if i == 0 || r.Scope != byScope[i-1].Scope {
+			if i > 0 {
+				q = append(q, ")) OR "...)
+			}
+			q = append(q, "(scope = X'"...)
+			q = hex.AppendEncode(q, []byte(r.Scope))
+			q = append(q, "' AND subject IN ("...)
+		} else {
 			q = append(q, ", "...)
 		}
-		q = append(q, "(X'"...)
+		q = append(q, "X'"...)
 		q = hex.AppendEncode(q, []byte(r.Subject))
-		q = append(q, "', X'"...)
-		q = hex.AppendEncode(q, []byte(r.Scope))
-		q = append(q, "')"...)
+		q = append(q, '\'')
 	}
-	q = append(q, ")"+tomb+subjects+" WHERE shredded_at IS NOT NULL AND subject IN ("...)
+	q = append(q, "))"+tomb+subjects+" WHERE shredded_at IS NOT NULL AND subject IN ("...)
 	for i, r := range refs {
 		if i > 0 && r.Subject == refs[i-1].Subject {
 			continue // refs are sorted
