@@ -254,7 +254,9 @@ func (s *KeyStore) Keys(ctx context.Context) iter.Seq2[pii.StoredKey, error] {
 // so a statement of one shape serves every batch and takes no time to
 // plan. The JSON is an object of subject: scope members, a subject
 // repeated for each of its scopes: json_each yields every member, and the
-// pair is its key and value, which takes no JSON parsing per ref. MySQL gets them written into the query as hexadecimal literals
+// pair is its key and value, which takes no JSON parsing per ref. The key
+// rows are joined to the members, one primary-key look-up per ref, with no
+// temporary index of the list. MySQL gets them written into the query as hexadecimal literals
 // (its columns are binary strings): a query without parameters is sent
 // as it is, one round trip whether or not the driver interpolates
 // parameters, where a statement with thousands of placeholders would be
@@ -269,7 +271,7 @@ func (s *KeyStore) getQuery(refs []pii.KeyRef) (string, []any) {
 				tomb + subjects + " WHERE shredded_at IS NOT NULL AND subject = ANY($1::text[])",
 			[]any{pgTextArray(refs, func(r pii.KeyRef) string { return string(r.Subject) }), pgTextArray(refs, func(r pii.KeyRef) string { return string(r.Scope) })}
 	case SQLite:
-		return cols + keys + " WHERE (subject, scope) IN (SELECT key, value FROM json_each(?1))" +
+		return "SELECT k.subject, k.scope, k.state, k.kek_id, k.wrapped, k.checksum, k.created_at, k.shredded_at FROM json_each(?1) AS j CROSS JOIN " + keys + " AS k WHERE k.subject = j.key AND k.scope = j.value" +
 			tomb + subjects + " WHERE shredded_at IS NOT NULL AND subject IN (SELECT key FROM json_each(?1))", []any{jsonRefs(refs)}
 	}
 	size := len(cols+keys+tomb+subjects) + 80
