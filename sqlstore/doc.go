@@ -174,8 +174,8 @@
 // plans in no time. On MySQL they are written into the query as
 // hexadecimal literals, one subject list per scope: a query without
 // parameters is one round trip whether or not the DSN sets
-// interpolateParams (some 700 kB for 1,000 refs at the longest subjects,
-// far below max_allowed_packet). Rows are scanned as raw bytes and each
+// interpolateParams (about 1 MB for 1,000 refs at the longest subjects,
+// below every default max_allowed_packet). Rows are scanned as raw bytes and each
 // wrapped key is copied once.
 //
 // BenchmarkGetKeys times one GetKeys of 1,000 refs against 1,000 GetKeys of
