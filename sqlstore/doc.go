@@ -180,8 +180,9 @@
 //
 // BenchmarkGetKeys times one GetKeys of 1,000 refs against 1,000 GetKeys of
 // one ref; the budget is a ratio over 20x. On PostgreSQL and MariaDB on the
-// same machine the batch is 26 to 48 times faster (MariaDB alike with and
-// without interpolateParams): a single GetKeys is mostly a round trip.
+// same machine the batch is 25 to 48 times faster (MariaDB alike with and
+// without interpolateParams; about 20 when other work loads the machine):
+// a single GetKeys is mostly a round trip.
 // SQLite has no round trip to save and reaches 8 to 12 times: a single
 // GetKeys there costs 35 to 50 µs, about half of it preparing the
 // statement (database/sql prepares each query it is given) and a fifth
