@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,57 @@ func TestShredSubjectRacesCreate(t *testing.T) {
 			require.NoError(t, err)
 			t.Errorf("key %v active after ShredSubject", k.Ref)
 		}
+	})
+}
+
+// TestGetKeysBatchShapes reads, in one call, subjects that need escaping
+// in the query's literals, several scopes of one subject, and refs given
+// sorted with duplicates, which the call must leave as they are.
+func TestGetKeysBatchShapes(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		ctx := t.Context()
+		s, _, _ := openKeyStore(t, b)
+		subjects := []string{`quote"d`, `back\slash`, "caf\u00e9 \u2028", "a", "a'b", "x"}
+		keys := map[pii.KeyRef]pii.WrappedKey{}
+		var refs []pii.KeyRef
+		for _, sub := range subjects {
+			for _, sc := range []personaldata.Scope{"default", "fiscal", "zz.other"} {
+				r := ref(sub, sc)
+				refs = append(refs, r, r)
+				if sub == "x" && sc == "fiscal" {
+					continue // missing
+				}
+				w := wrapped()
+				_, err := s.CreateKey(ctx, r, w, t0)
+				require.NoError(t, err)
+				keys[r] = w
+			}
+		}
+		require.NoError(t, s.ShredSubject(ctx, "a'b", t0.Add(time.Hour)))
+		slices.SortFunc(refs, func(a, b pii.KeyRef) int {
+			return strings.Compare(string(a.Subject)+"\x00"+string(a.Scope), string(b.Subject)+"\x00"+string(b.Scope))
+		})
+		given := slices.Clone(refs)
+		for _, batch := range [][]pii.KeyRef{refs, slices.Compact(slices.Clone(refs)), {refs[len(refs)-1], refs[0]}} {
+			got, err := s.GetKeys(ctx, batch)
+			require.NoError(t, err)
+			require.Len(t, got, len(batch))
+			for i, k := range got {
+				r := batch[i]
+				require.Equal(t, r, k.Ref)
+				w, ok := keys[r]
+				switch {
+				case r.Subject == "a'b":
+					require.Equal(t, pii.KeyShredded, k.State, "%v", r)
+				case !ok:
+					require.Equal(t, pii.KeyMissing, k.State, "%v", r)
+				default:
+					require.Equal(t, pii.KeyActive, k.State, "%v", r)
+					require.Equal(t, w, k.Wrapped, "%v", r)
+				}
+			}
+		}
+		require.Equal(t, given, refs, "GetKeys changed its argument")
 	})
 }
 
