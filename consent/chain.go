@@ -153,7 +153,7 @@ func (l *Ledger) verifyChain(subject personaldata.SubjectID, recs []StoredEvent,
 		switch {
 		case n < known.seq:
 			return nil, fail(len(evs), ulid.ULID{}, ChainTruncated,
-				fmt.Sprintf("the chain ends after %d events, but %d were verified before", n, known.seq))
+				fmt.Sprintf("the chain ends after %d of the %d events verified before", n, known.seq))
 		case evs[known.seq-1].Hash != known.hash:
 			i := int(known.seq - 1)
 			return nil, fail(i, evs[i].ID, ChainRewritten,

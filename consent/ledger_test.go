@@ -385,3 +385,31 @@ type faultyStore struct {
 func (s *faultyStore) Append(context.Context, personaldata.SubjectID, uint64, []consent.StoredEvent) error {
 	return s.err
 }
+
+// A notice period is told in days, as a privacy statement counts it.
+func TestNoticePeriodErrorSpeaksInDays(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		period time.Duration
+		want   string
+	}{
+		{"whole days", 29 * 24 * time.Hour, "takes effect 29 days after its announcement, less than 30 days"},
+		{"days and hours", 13*24*time.Hour + 15*time.Hour, "takes effect 13 days and 15 hours after"},
+		{"one day and one hour", 25 * time.Hour, "takes effect 1 day and 1 hour after"},
+		{"hours only", 5 * time.Hour, "takes effect 5 hours after"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			n := consent.Notice{Version: "2017-01", ContentHash: sha256.Sum256([]byte("x")), Purposes: []consent.PurposeID{newsletter},
+				AnnouncedAt: time.Date(2016, 12, 1, 0, 0, 0, 0, time.UTC)}
+			n.EffectiveAt = n.AnnouncedAt.Add(tc.period)
+			err := f.l.AddNotice(context.Background(), n)
+			require.ErrorIs(t, err, consent.ErrNoticePeriod)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "h0m0s")
+		})
+	}
+}

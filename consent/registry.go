@@ -319,9 +319,21 @@ func (r *registry) addNotice(n Notice, period time.Duration) (*registry, error) 
 }
 
 // days formats a period for people: whole days when it is whole days.
+// days says d in days, as a privacy statement counts a notice period:
+// whole days, or days and hours ("13 days and 15 hours"), never "327h0m0s".
 func days(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	whole, rest := d/(24*time.Hour), (d%(24*time.Hour)).Round(time.Hour)/time.Hour
+	plural := func(n time.Duration, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
 	}
-	return d.String()
+	switch {
+	case rest == 0:
+		return plural(whole, "day")
+	case whole == 0:
+		return plural(rest, "hour")
+	}
+	return plural(whole, "day") + " and " + plural(rest, "hour")
 }
