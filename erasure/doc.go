@@ -86,9 +86,12 @@
 //
 // Records of one kind that expire at different times need a scope each:
 // name scopes after the period that decides their retention, such as
-// "fiscal-2025" and "fiscal-2026" for the invoices of each fiscal year
-// (pii:"billing,scope=..." chosen per record, or one struct type per
-// period). The inventory reports each scope with the facts of its latest
+// "fiscal-2025" and "fiscal-2026" for the invoices of each fiscal year.
+// A pii struct tag names one scope per field, fixed for the type, so such
+// fields are sealed with [pii.Protector.Seal] and opened with
+// [pii.Protector.Open] under the record's period scope (examples/mailservice
+// does this for its invoices), or kept in one struct type per period. The
+// inventory reports each scope with the facts of its latest
 // record (Collected in that fiscal year), so the invoices of 2025 are
 // shredded a year before those of 2026, rather than all of them when the
 // last one may go. A scope named "fiscal" for all years can only go with
