@@ -143,30 +143,41 @@ func reveal(ctx context.Context, rv Revealer, ptr reflect.Value, name personalda
 func erasedPaths(err error) (map[string]struct{}, error) {
 	set := map[string]struct{}{}
 	var bad error
-	var walk func(error)
-	walk = func(e error) {
-		if bad != nil {
-			return
+	eachFieldError(err, func(fe *pii.FieldError) bool {
+		if errors.Is(fe.Err, pii.ErrErased) {
+			set[fe.Path] = struct{}{}
+			return true
 		}
+		bad = fe
+		return false
+	}, func(e error) bool {
+		bad = e
+		return false
+	})
+	return set, bad
+}
+
+// eachFieldError walks the tree of err (Unwrap() error and
+// Unwrap() []error) and calls field for each *pii.FieldError in it and
+// other for each leaf that is not one, until either returns false.
+func eachFieldError(err error, field func(*pii.FieldError) bool, other func(error) bool) {
+	var walk func(error) bool
+	walk = func(e error) bool {
 		if fe, ok := e.(*pii.FieldError); ok {
-			if errors.Is(fe.Err, pii.ErrErased) {
-				set[fe.Path] = struct{}{}
-			} else {
-				bad = fe
-			}
-			return
+			return field(fe)
 		}
 		switch u := e.(type) {
 		case interface{ Unwrap() []error }:
 			for _, c := range u.Unwrap() {
-				walk(c)
+				if !walk(c) {
+					return false
+				}
 			}
+			return true
 		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		default:
-			bad = e
+			return walk(u.Unwrap())
 		}
+		return other(e)
 	}
 	walk(err)
-	return set, bad
 }

@@ -63,39 +63,28 @@ func splitRevealError(err error, pg *page, a, b int, name personaldata.Category)
 			fail, failK = e, k
 		}
 	}
-	var walk func(error)
-	walk = func(e error) {
-		if fe, ok := e.(*pii.FieldError); ok {
-			i, rest, ok := cutIndex(fe.Path)
-			if !ok || a+i >= b {
-				set(a, e)
-				return
-			}
-			k := a + i
-			if errors.Is(fe.Err, pii.ErrErased) {
-				if pg.erased[k] == nil {
-					pg.erased[k] = map[string]struct{}{}
-				}
-				pg.erased[k][rest] = struct{}{}
-				return
-			}
-			one := *fe
-			one.Path = rest
-			set(k, &one)
-			return
+	eachFieldError(err, func(fe *pii.FieldError) bool {
+		i, rest, ok := cutIndex(fe.Path)
+		if !ok || a+i >= b {
+			set(a, fe)
+			return true
 		}
-		switch u := e.(type) {
-		case interface{ Unwrap() []error }:
-			for _, c := range u.Unwrap() {
-				walk(c)
+		k := a + i
+		if errors.Is(fe.Err, pii.ErrErased) {
+			if pg.erased[k] == nil {
+				pg.erased[k] = map[string]struct{}{}
 			}
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		default:
-			set(a, e)
+			pg.erased[k][rest] = struct{}{}
+			return true
 		}
-	}
-	walk(err)
+		one := *fe
+		one.Path = rest
+		set(k, &one)
+		return true
+	}, func(e error) bool {
+		set(a, e)
+		return true
+	})
 	if fail == nil {
 		return
 	}
