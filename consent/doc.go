@@ -143,6 +143,16 @@
 // more events for the subject. Times outside 1680-2260 are refused by
 // Record and Decide alike ([ErrTimeRange]).
 //
+// # Receipts
+//
+// [Ledger.Receipt] gives the consent receipt of a grant with the fields of
+// the Kantara Consent Receipt specification v1.1 (which ISO/IEC TS 27560
+// builds on), tied to the ledger by the notice version and the grant's
+// chain hash. [Receipt.Sign] signs it as the specification's JSON Web
+// Token: a compact JWS with EdDSA over Ed25519 (RFC 7515, RFC 8037), header
+// typ "JWT", which any JOSE library verifies with the controller's public
+// key; [VerifyReceipt] verifies one here.
+//
 // # Conflicts and back-off
 //
 // Several ledgers may share a store. [Ledger.Record] appends on condition

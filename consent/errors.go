@@ -55,6 +55,10 @@ var (
 	// ErrNotFound reports an event ID that is not in the subject's history,
 	// or that has no receipt.
 	ErrNotFound = errors.New("consent: not found")
+	// ErrInvalidReceipt reports a signed receipt that [VerifyReceipt]
+	// rejects: not a compact JWS signed by the given key, or a payload that
+	// is not one receipt.
+	ErrInvalidReceipt = errors.New("consent: invalid signed receipt")
 	// ErrConflict is returned by [Store.Append] when the subject's chain no
 	// longer ends where the caller expected: another writer appended first;
 	// and by [Store.Define] for a definition stored otherwise. The Ledger

@@ -3,12 +3,14 @@ package consent_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/personaldata/personaldata"
@@ -170,6 +172,34 @@ func ExampleLedger_Receipt() {
 	// Output:
 	// KI-CR-v1.1.0 true customer-1017 https://example.nl/privacy/2026-01
 	// [{"service":"Example Mail","purposes":[{"purpose":"Monthly newsletter","purposeCategory":["newsletter","marketing"],"consentType":"EXPLICIT","piiCategory":["email"],"primaryPurpose":true,"termination":"withdraw at any time","thirdPartyDisclosure":false}]}]
+}
+
+// A receipt signed as a JSON Web Token (EdDSA), as the Kantara
+// specification gives it: the person, an auditor or any JOSE library
+// verifies it with the controller's public key.
+func ExampleReceipt_Sign() {
+	ctx := context.Background()
+	l := exampleLedger(consent.NewMemoryStore(), nil)
+	e, err := l.Record(ctx, consent.Change{Type: consent.EventGrant, Subject: "customer-1017", Purpose: "newsletter",
+		Method: consent.MethodForm, Actor: consent.ActorSubject})
+	if err != nil {
+		panic(err)
+	}
+	r, err := l.Receipt(ctx, "customer-1017", e.ID)
+	if err != nil {
+		panic(err)
+	}
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize)) // from a secret store in real life
+	token, err := r.Sign(key, "receipts-2026")
+	if err != nil {
+		panic(err)
+	}
+	got, kid, err := consent.VerifyReceipt(token, key.Public().(ed25519.PublicKey))
+	fmt.Println(err, kid, got.PIIPrincipalID, got.ConsentReceiptID == e.ID.String())
+	fmt.Println(strings.Count(token, "."), strings.HasPrefix(token, "eyJhbGciOiJFZERTQSIs"))
+	// Output:
+	// <nil> receipts-2026 customer-1017 true
+	// 2 true
 }
 
 // Personal data in the ledger is sealed under the subject's key. Erasing
