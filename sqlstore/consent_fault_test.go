@@ -5,13 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
@@ -140,32 +136,7 @@ func TestConsentFaultHeadDisagrees(t *testing.T) {
 // a proxy that cuts connections on demand.
 func proxiedConsentStore(t *testing.T, b backend, prefix string, opts sqlstore.Options) (*sqlstore.ConsentStore, *proxy) {
 	t.Helper()
-	var driver, dsn string
-	var p *proxy
-	switch b.dialect {
-	case sqlstore.PostgreSQL:
-		u, err := url.Parse(os.Getenv(envPostgres))
-		require.NoError(t, err)
-		target := u.Host
-		if u.Port() == "" {
-			target = net.JoinHostPort(u.Hostname(), "5432")
-		}
-		p = startProxy(t, target)
-		u.Host = p.addr()
-		driver, dsn = "pgx", u.String()
-	case sqlstore.MySQL:
-		cfg, err := mysql.ParseDSN(os.Getenv(envMySQL))
-		require.NoError(t, err)
-		p = startProxy(t, cfg.Addr)
-		cfg.Addr = p.addr()
-		driver, dsn = "mysql", cfg.FormatDSN()
-	default:
-		t.Fatalf("no proxy for %s", b.dialect)
-	}
-	db, err := sql.Open(driver, dsn)
-	require.NoError(t, err)
-	db.SetMaxOpenConns(4)
-	t.Cleanup(func() { _ = db.Close() })
+	db, p := proxiedDB(t, b)
 	opts.TablePrefix = prefix
 	s, err := sqlstore.OpenConsentStore(t.Context(), db, b.dialect, &opts)
 	require.NoError(t, err)

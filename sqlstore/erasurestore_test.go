@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/oklog/ulid/v2"
@@ -501,32 +498,7 @@ func nonNilBytes(b []byte) []byte {
 // b's server, reached through a proxy that cuts connections on demand.
 func proxiedErasureStore(t *testing.T, b backend, prefix string) (*sqlstore.ErasureStore, *proxy) {
 	t.Helper()
-	var driver, dsn string
-	var p *proxy
-	switch b.dialect {
-	case sqlstore.PostgreSQL:
-		u, err := url.Parse(os.Getenv(envPostgres))
-		require.NoError(t, err)
-		target := u.Host
-		if u.Port() == "" {
-			target = net.JoinHostPort(u.Hostname(), "5432")
-		}
-		p = startProxy(t, target)
-		u.Host = p.addr()
-		driver, dsn = "pgx", u.String()
-	case sqlstore.MySQL:
-		cfg, err := mysql.ParseDSN(os.Getenv(envMySQL))
-		require.NoError(t, err)
-		p = startProxy(t, cfg.Addr)
-		cfg.Addr = p.addr()
-		driver, dsn = "mysql", cfg.FormatDSN()
-	default:
-		t.Fatalf("no proxy for %s", b.dialect)
-	}
-	db, err := sql.Open(driver, dsn)
-	require.NoError(t, err)
-	db.SetMaxOpenConns(4)
-	t.Cleanup(func() { _ = db.Close() })
+	db, p := proxiedDB(t, b)
 	s, err := sqlstore.OpenErasureStore(t.Context(), db, b.dialect, b.opts(prefix))
 	require.NoError(t, err)
 	return s, p

@@ -4,13 +4,9 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"net"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,39 +28,8 @@ type faultRig struct {
 
 func newFaultRig(t *testing.T, b backend) *faultRig {
 	t.Helper()
-	direct, db, prefix := openKeyStore(t, b)
-	_ = db
-	var driver, dsn, target string
-	switch b.dialect {
-	case sqlstore.PostgreSQL:
-		u, err := url.Parse(os.Getenv(envPostgres))
-		require.NoError(t, err)
-		target = u.Host
-		if u.Port() == "" {
-			target = net.JoinHostPort(u.Hostname(), "5432")
-		}
-		p := startProxy(t, target)
-		u.Host = p.addr()
-		driver, dsn = "pgx", u.String()
-		return rig(t, b, direct, p, driver, dsn, prefix)
-	case sqlstore.MySQL:
-		cfg, err := mysql.ParseDSN(os.Getenv(envMySQL))
-		require.NoError(t, err)
-		p := startProxy(t, cfg.Addr)
-		cfg.Addr = p.addr()
-		driver, dsn = "mysql", cfg.FormatDSN()
-		return rig(t, b, direct, p, driver, dsn, prefix)
-	}
-	t.Fatalf("no proxy for %s", b.dialect)
-	return nil
-}
-
-func rig(t *testing.T, b backend, direct *sqlstore.KeyStore, p *proxy, driver, dsn, prefix string) *faultRig {
-	t.Helper()
-	db, err := sql.Open(driver, dsn)
-	require.NoError(t, err)
-	db.SetMaxOpenConns(4)
-	t.Cleanup(func() { _ = db.Close() })
+	direct, _, prefix := openKeyStore(t, b)
+	db, p := proxiedDB(t, b)
 	s, err := sqlstore.OpenKeyStore(t.Context(), db, b.dialect, b.opts(prefix))
 	require.NoError(t, err)
 	return &faultRig{proxy: p, store: s, direct: direct, dialect: b.dialect}

@@ -2,11 +2,19 @@ package sqlstore_test
 
 import (
 	"bytes"
+	"database/sql"
 	"io"
 	"net"
+	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/require"
+
+	"github.com/personaldata/personaldata/sqlstore"
 )
 
 // proxy forwards TCP connections to a database server and cuts them on
@@ -126,4 +134,37 @@ func (p *proxy) shouldCut(b []byte) bool {
 	}
 	p.marker = nil
 	return true
+}
+
+// proxiedDB opens a *sql.DB on b's server (PostgreSQL or MySQL) reached
+// through a proxy that cuts connections on demand.
+func proxiedDB(t *testing.T, b backend) (*sql.DB, *proxy) {
+	t.Helper()
+	var driver, dsn string
+	var p *proxy
+	switch b.dialect {
+	case sqlstore.PostgreSQL:
+		u, err := url.Parse(os.Getenv(envPostgres))
+		require.NoError(t, err)
+		target := u.Host
+		if u.Port() == "" {
+			target = net.JoinHostPort(u.Hostname(), "5432")
+		}
+		p = startProxy(t, target)
+		u.Host = p.addr()
+		driver, dsn = "pgx", u.String()
+	case sqlstore.MySQL:
+		cfg, err := mysql.ParseDSN(os.Getenv(envMySQL))
+		require.NoError(t, err)
+		p = startProxy(t, cfg.Addr)
+		cfg.Addr = p.addr()
+		driver, dsn = "mysql", cfg.FormatDSN()
+	default:
+		t.Fatalf("no proxy for %s", b.dialect)
+	}
+	db, err := sql.Open(driver, dsn)
+	require.NoError(t, err)
+	db.SetMaxOpenConns(4)
+	t.Cleanup(func() { _ = db.Close() })
+	return db, p
 }
