@@ -135,19 +135,26 @@ func benchRatio(b *testing.B, export func(io.Writer) error, baseline func(io.Wri
 	var base, exp, rev, cbase, cexp, crev time.Duration
 	var bytes int64
 	for b.Loop() {
+		// Each phase starts on a collected heap, so that none pays for
+		// collecting the garbage of another.
+		runtime.GC()
 		t0, c0 := time.Now(), cpuTime()
 		baseline(io.Discard)
 		t1, c1 := time.Now(), cpuTime()
+		runtime.GC()
+		t1, c1 = time.Now(), cpuTime()
 		var cw countWriter
 		if err := export(&cw); err != nil {
 			b.Fatal(err)
 		}
 		t2, c2 := time.Now(), cpuTime()
 		if reveal != nil {
+			runtime.GC()
+			t2r, c2r := time.Now(), cpuTime()
 			reveal()
+			rev += time.Since(t2r)
+			crev += cpuTime() - c2r
 		}
-		rev += time.Since(t2)
-		crev += cpuTime() - c2
 		exp += t2.Sub(t1)
 		cexp += c2 - c1
 		base += t1.Sub(t0)

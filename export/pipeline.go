@@ -64,17 +64,28 @@ func flatType(t reflect.Type) bool {
 
 // page is a run of records copied from the source.
 type page struct {
-	recs  reflect.Value // []T of pageRecords records, the first n in use
-	n     int
-	first int64        // the number of the first record
-	taken atomic.Int32 // chunks whose reveal has been taken by a goroutine
-	ready [pageRecords]atomic.Bool
-	// revealed[c] is closed once chunk c is revealed.
-	revealed [pageRecords / chunkRecords]chan struct{}
-	erased   [pageRecords]map[string]struct{}
-	errs     [pageRecords]error
-	end      error // after the n records: the pass's error; errEnd if none
-	last     bool  // no page follows
+	recs   reflect.Value // []T of pageRecords records, the first n in use
+	n      int
+	first  int64        // the number of the first record
+	taken  atomic.Int32 // chunks whose reveal has been taken by a goroutine
+	chunks [pageRecords / chunkRecords]chunk
+	erased [pageRecords]map[string]struct{}
+	errs   [pageRecords]error
+	end    error // after the n records: the pass's error; errEnd if none
+	last   bool  // no page follows
+}
+
+// chunk is the state of chunkRecords records of a page, alone on its
+// cache lines: goroutines revealing neighbouring chunks would otherwise
+// slow each other down on every string.
+type chunk struct {
+	_        [64]byte
+	ready    atomic.Bool   // revealed
+	revealed chan struct{} // closed once revealed
+	// arena is the memory the chunk's strings are revealed into by a
+	// *pii.Protector; it is reused once the page has been written.
+	arena []byte
+	_     [64]byte
 }
 
 // errEnd marks the last page of a pass that ended without error.
@@ -124,12 +135,12 @@ func (j *job) eachPipelined(ctx context.Context, r *registration, n *int64, fn f
 	for pg := range full {
 		for i := range pg.n {
 			num := *n + 1
-			for !pg.ready[i].Load() {
+			for ch := &pg.chunks[i/chunkRecords]; !ch.ready.Load(); {
 				if c := int(pg.taken.Add(1)) - 1; c*chunkRecords < pg.n {
 					revealChunk(pctx, rv, pg, c, r.cat.Name)
 				} else {
 					// Another goroutine is revealing record i: wait for it.
-					<-pg.revealed[i/chunkRecords]
+					<-ch.revealed
 				}
 			}
 			*n = num
@@ -175,12 +186,14 @@ func (j *job) produce(ctx, pctx context.Context, r *registration, rv Revealer, f
 		}
 		pg.n, pg.first, pg.end, pg.last = 0, n+1, nil, false
 		pg.taken.Store(0)
-		for i := range pg.ready {
-			pg.ready[i].Store(false)
+		for i := range pg.erased {
 			pg.erased[i], pg.errs[i] = nil, nil
 		}
-		for c := range pg.revealed {
-			pg.revealed[c] = make(chan struct{})
+		for c := range pg.chunks {
+			ch := &pg.chunks[c]
+			ch.ready.Store(false)
+			ch.revealed = make(chan struct{})
+			ch.arena = ch.arena[:0]
 		}
 		return true
 	}

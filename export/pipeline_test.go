@@ -124,12 +124,14 @@ func runPipe(t *testing.T, rv export.Revealer, src export.Source, procs int) pip
 
 // TestPipelineSameOutput checks that revealing on a second goroutine
 // writes the bytes and progress reports a single goroutine writes, with
-// erased fields, records reused by the source and pages not full.
+// erased fields, records reused by the source, pages not full and, at
+// 3,000 records, pages (and the memory their strings are revealed into)
+// reused several times.
 func TestPipelineSameOutput(t *testing.T) {
 	p := newProtector(t)
-	recs := pipeRecords(t, p, 1000)
+	recs := pipeRecords(t, p, 3000)
 	for _, rv := range []export.Revealer{p, onlyReveal{p: p}} {
-		for _, n := range []int{0, 1, 31, 32, 256, 257, 1000} {
+		for _, n := range []int{0, 1, 31, 32, 256, 257, 1000, 3000} {
 			src := export.SourceFunc(reusing{recs: recs[:n]}.Records)
 			seq := runPipe(t, rv, src, 1)
 			par := runPipe(t, rv, src, 2)

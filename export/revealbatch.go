@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/revealhook"
 	"github.com/personaldata/personaldata/pii"
 )
 
@@ -16,37 +17,35 @@ import (
 // key up once for the chunk rather than once per record.
 const chunkRecords = 32
 
-// revealChunk reveals chunk c of pg and marks its records ready. Each
+// revealChunk reveals chunk c of pg and marks it ready. Each
 // record gets the erased paths or the error that revealing it alone would
 // have given; a Revealer's panic fails the chunk's records with ErrSource,
 // as in a pass on one goroutine.
 func revealChunk(ctx context.Context, rv Revealer, pg *page, c int, name personaldata.Category) {
 	a := c * chunkRecords
 	b := min(a+chunkRecords, pg.n)
-	cur := a // the record being revealed, the first for a whole chunk
-	defer close(pg.revealed[c])
+	ch := &pg.chunks[c]
+	cur := a // the first record not revealed yet, the first for a whole chunk
 	defer func() {
 		if v := recover(); v != nil {
 			err := fmt.Errorf("%w: category %s: panic (%T) after %d records", ErrSource, name, v, pg.first+int64(cur))
-			for k := a; k < b; k++ {
-				if !pg.ready[k].Load() {
-					pg.errs[k] = err
-				}
+			for k := cur; k < b; k++ {
+				pg.errs[k] = err
 			}
 		}
-		for k := a; k < b; k++ {
-			pg.ready[k].Store(true)
-		}
+		ch.ready.Store(true)
+		close(ch.revealed)
 	}()
 	if _, ok := rv.(*pii.Protector); !ok {
-		for k := a; k < b; k++ {
-			cur = k
-			pg.erased[k], pg.errs[k] = reveal(ctx, rv, pg.recs.Index(k).Addr(), name, pg.first+int64(k))
-			pg.ready[k].Store(true)
+		for ; cur < b; cur++ {
+			pg.erased[cur], pg.errs[cur] = reveal(ctx, rv, pg.recs.Index(cur).Addr(), name, pg.first+int64(cur))
 		}
 		return
 	}
-	err := rv.Reveal(ctx, pg.recs.Slice(a, b).Interface())
+	// The page's records are copies that only the pass's writer reads,
+	// each before the page is reused: their strings can live in memory
+	// that the page reuses too.
+	err := revealhook.Into(rv, ctx, pg.recs.Slice(a, b).Interface(), &ch.arena)
 	if err != nil {
 		splitRevealError(err, pg, a, b, name)
 	}

@@ -177,6 +177,16 @@ func (w *walker) textLen(s string) int {
 // textBuf returns empty memory of capacity n for one string: from the
 // memory of the struct's strings while it lasts, else on its own.
 func (w *walker) textBuf(n int) []byte {
+	if w.arena != nil {
+		a := *w.arena
+		if cap(a)-len(a) < n {
+			// Strings made from the full memory keep it alive.
+			a = make([]byte, 0, max(2*cap(a), n, 4<<10))
+		}
+		l := len(a)
+		*w.arena = a[:l+n]
+		return a[l : l : l+n]
+	}
 	if w.text == nil && w.textSize > 0 {
 		w.text = make([]byte, 0, w.textSize)
 	}

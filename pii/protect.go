@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/revealhook"
 )
 
 // Protect encrypts, in place, every personal data field of v: a pointer to
@@ -28,7 +29,7 @@ import (
 // protected. A cancelled context stops the walk between two elements of v,
 // and the OpError says how far it got. Calling Protect again is safe.
 func (p *Protector) Protect(ctx context.Context, v any) error {
-	return p.run(ctx, v, modeProtect)
+	return p.run(ctx, v, modeProtect, nil)
 }
 
 // Reveal decrypts, in place, every personal data field of v (see Protect
@@ -44,7 +45,7 @@ func (p *Protector) Protect(ctx context.Context, v any) error {
 //
 // Fields that hold plaintext (never protected) are left as they are.
 func (p *Protector) Reveal(ctx context.Context, v any) error {
-	return p.run(ctx, v, modeReveal)
+	return p.run(ctx, v, modeReveal, nil)
 }
 
 type mode uint8
@@ -111,7 +112,15 @@ const maxAD = 4 + 3 + personaldata.MaxSubjectIDLen + 64 + 64
 
 var scratches = sync.Pool{New: func() any { return new(scratch) }}
 
-func (p *Protector) run(ctx context.Context, v any, m mode) error {
+func init() {
+	revealhook.Into = func(p any, ctx context.Context, v any, arena *[]byte) error {
+		return p.(*Protector).run(ctx, v, modeReveal, arena)
+	}
+}
+
+// run protects or reveals v; arena, if not nil, is the memory revealed
+// strings are taken from (see revealhook.Into).
+func (p *Protector) run(ctx context.Context, v any, m mode, arena *[]byte) error {
 	if err := p.check(ctx); err != nil {
 		return err
 	}
@@ -139,7 +148,7 @@ func (p *Protector) run(ctx context.Context, v any, m mode) error {
 		}
 	}
 	s := scratches.Get().(*scratch)
-	w := walker{p: p, ctx: ctx, mode: m, elem: -1, scratch: *s}
+	w := walker{p: p, ctx: ctx, mode: m, elem: -1, arena: arena, scratch: *s}
 	w.path, w.buf, w.pt, w.ad = w.path[:0], w.buf[:0], w.pt[:0], w.ad[:0]
 	if cap(w.ad) < maxAD {
 		w.ad = make([]byte, 0, maxAD)

@@ -39,8 +39,12 @@ type walker struct {
 	// allocated with capacity textSize.
 	text     []byte
 	textSize int
-	rnd      []byte // random bytes read for nonces, not used yet (in rndBuf)
-	seals    int    // fields left to seal in the struct walked, to size the next read
+	// arena, if not nil, is the memory revealed strings are taken from
+	// instead (see revealhook.Into).
+	arena *[]byte
+
+	rnd   []byte // random bytes read for nonces, not used yet (in rndBuf)
+	seals int    // fields left to seal in the struct walked, to size the next read
 
 	scratch
 }
@@ -281,7 +285,7 @@ func (w *walker) structValue(v reflect.Value, sp *structPlan, inherited string) 
 	n := len(w.path)
 	w.seals = sp.seals
 	w.text, w.textSize = nil, 0
-	if sp.strings > 1 && !w.collect {
+	if sp.strings > 1 && !w.collect && w.arena == nil {
 		w.textSize = w.sizeText(v, sp)
 	}
 	for i := range sp.fields {
@@ -332,7 +336,7 @@ func (w *walker) flatStruct(v reflect.Value, sp *structPlan, inherited string) {
 	}
 	w.seals = sp.seals
 	w.text, w.textSize = nil, 0
-	if sp.strings > 1 && !w.collect {
+	if sp.strings > 1 && !w.collect && w.arena == nil {
 		for i := range sp.fields {
 			w.textSize += w.textLen(*(*string)(unsafe.Add(base, sp.fields[i].off)))
 		}

@@ -4,6 +4,7 @@
 package envelope
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -195,13 +196,29 @@ func decode(dst []byte, s string) ([]byte, bool) {
 	if len(s)%4 == 1 {
 		return dst, false
 	}
-	dst = slices.Grow(dst, len(s)/4*3+2)
+	n := len(s) / 4 * 3 // bytes of the whole groups of 4 characters
+	// Two spare bytes: groups of 8 characters are written as 8 bytes,
+	// the last 2 of them overwritten by the next group or cut off.
+	dst = slices.Grow(dst, n+2+2)
+	out := dst[start : start+n+2+2]
+	o := 0
 	var bad byte // any character outside the alphabet sets its high bits
-	for len(s) >= 4 {
-		a, b, c, d := decodeMap[s[0]], decodeMap[s[1]], decodeMap[s[2]], decodeMap[s[3]]
-		bad |= a | b | c | d
-		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(d)
-		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+	for len(s) >= 8 {
+		c0, c1, c2, c3 := decodeMap[s[0]], decodeMap[s[1]], decodeMap[s[2]], decodeMap[s[3]]
+		c4, c5, c6, c7 := decodeMap[s[4]], decodeMap[s[5]], decodeMap[s[6]], decodeMap[s[7]]
+		bad |= c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7
+		v := uint64(c0)<<58 | uint64(c1)<<52 | uint64(c2)<<46 | uint64(c3)<<40 |
+			uint64(c4)<<34 | uint64(c5)<<28 | uint64(c6)<<22 | uint64(c7)<<16
+		binary.BigEndian.PutUint64(out[o:o+8], v)
+		o += 6
+		s = s[8:]
+	}
+	if len(s) >= 4 {
+		c0, c1, c2, c3 := decodeMap[s[0]], decodeMap[s[1]], decodeMap[s[2]], decodeMap[s[3]]
+		bad |= c0 | c1 | c2 | c3
+		v := uint(c0)<<18 | uint(c1)<<12 | uint(c2)<<6 | uint(c3)
+		out[o], out[o+1], out[o+2] = byte(v>>16), byte(v>>8), byte(v)
+		o += 3
 		s = s[4:]
 	}
 	switch len(s) {
@@ -211,7 +228,8 @@ func decode(dst []byte, s string) ([]byte, bool) {
 			return dst[:start], false // unused bits set: not the canonical spelling
 		}
 		bad |= a | b
-		dst = append(dst, a<<2|b>>4)
+		out[o] = a<<2 | b>>4
+		o++
 	case 3:
 		a, b, c := decodeMap[s[0]], decodeMap[s[1]], decodeMap[s[2]]
 		if c&0x03 != 0 {
@@ -219,10 +237,11 @@ func decode(dst []byte, s string) ([]byte, bool) {
 		}
 		bad |= a | b | c
 		v := uint(a)<<12 | uint(b)<<6 | uint(c)
-		dst = append(dst, byte(v>>10), byte(v>>2))
+		out[o], out[o+1] = byte(v>>10), byte(v>>2)
+		o += 2
 	}
 	if bad&0xc0 != 0 {
 		return dst[:start], false
 	}
-	return dst, true
+	return dst[:start+o], true
 }
