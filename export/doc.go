@@ -121,11 +121,18 @@
 // memory stays flat. A flat record holds only numbers, booleans, strings,
 // times, arrays and structs of these, nothing behind a pointer, slice, map
 // or interface, so its copy is its own and may be revealed after the
-// source has reused the value it yielded. Records of other types, untyped
-// sources, index.html's rows, and exports on one core are revealed on the
-// calling goroutine, one record at a time. The Source's iterator and the
-// Revealer are then called on the extra goroutine; the Revealer is called
-// from both goroutines at once. The goroutine ends before the pass
-// returns, whether it succeeds, fails, panics or is cancelled. Output and
-// progress reports are the same either way.
+// source has reused the value it yielded. The Source's iterator and the
+// Revealer are then called on the extra goroutine, and the Revealer from
+// both goroutines at once. The goroutine ends before the pass returns,
+// whether it succeeds, fails, panics or is cancelled.
+//
+// Records of other types, untyped sources, index.html's rows, and exports
+// on one core are revealed on the calling goroutine, one record at a time,
+// in place.
+//
+// With a [*pii.Protector], a pass that writes a data file copies flat
+// records (leaving the source's values as they were) and reveals their
+// strings into memory that it reuses once the record, or its page, has
+// been written: it allocates nothing per record. Output and progress
+// reports are the same whichever way a pass runs.
 package export

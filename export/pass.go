@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/revealhook"
 	"github.com/personaldata/personaldata/pii"
 )
 
@@ -38,9 +39,11 @@ func (j *job) each(ctx context.Context, r *registration, limit int64, fn func(n 
 	}
 	want := r.plan
 	var it item
-	// scratch holds struct records yielded as values while they are
-	// revealed; each is done with before the next is read.
-	var scratch reflect.Value
+	// scratch holds struct records yielded as values, and flat ones
+	// yielded as pointers, while they are revealed; each is done with
+	// before the next is read. A pass that keeps no record's strings
+	// (limit 0: no index.html rows) reveals them into arena, reused.
+	sc := scratch{reuse: limit == 0}
 	ctx = context.WithValue(ctx, nowKey{}, j.now)
 	for rec, serr := range r.src.Records(ctx, j.req.Subject) {
 		if serr != nil {
@@ -52,7 +55,7 @@ func (j *job) each(ctx context.Context, r *registration, limit int64, fn func(n 
 			}
 		}
 		n++
-		if err := j.prepare(ctx, r, rec, &want, &it, &scratch, n); err != nil {
+		if err := j.prepare(ctx, r, rec, &want, &it, &sc, n); err != nil {
 			return n, err
 		}
 		if err := fn(n, &it); err != nil {
@@ -68,7 +71,14 @@ func (j *job) each(ctx context.Context, r *registration, limit int64, fn func(n 
 	return n, ctx.Err()
 }
 
-func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan, it *item, scratch *reflect.Value, n int64) error {
+// scratch is the memory a pass on one goroutine reveals records in.
+type scratch struct {
+	v     reflect.Value // a pointer to a record of the pass's struct type
+	arena []byte        // memory for revealed strings (see revealhook.Into)
+	reuse bool          // records' strings may go in arena
+}
+
+func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan, it *item, sc *scratch, n int64) error {
 	name := r.cat.Name
 	var pre prepared
 	if r.builtin {
@@ -108,11 +118,29 @@ func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan
 		return fmt.Errorf("%w: category %s", ErrNoRevealer, name)
 	}
 	ptr := v
-	if !p.ptr {
-		if !scratch.IsValid() {
-			*scratch = reflect.New(v.Type())
+	if pp, ok := rv.(*pii.Protector); ok && sc.reuse && p.st.flat {
+		// A copy of a flat record is its own: reveal it into memory
+		// reused for the next record, and leave the source's as it was.
+		if !sc.v.IsValid() {
+			sc.v = reflect.New(p.st.typ)
 		}
-		ptr = *scratch
+		if p.ptr {
+			sc.v.Elem().Set(v.Elem())
+			it.v = sc.v
+		} else {
+			sc.v.Elem().Set(v)
+			it.v = sc.v.Elem()
+		}
+		sc.arena = sc.arena[:0]
+		err := revealhook.Into(pp, ctx, sc.v.Interface(), &sc.arena)
+		it.erased, err = revealed(err, name, n)
+		return err
+	}
+	if !p.ptr {
+		if !sc.v.IsValid() {
+			sc.v = reflect.New(v.Type())
+		}
+		ptr = sc.v
 		ptr.Elem().Set(v)
 		it.v = ptr.Elem()
 	}
@@ -124,7 +152,13 @@ func (j *job) prepare(ctx context.Context, r *registration, rec any, want **plan
 // reveal reveals the struct ptr points to, record n of category name, and
 // returns the pii paths of its erased fields (nil if none).
 func reveal(ctx context.Context, rv Revealer, ptr reflect.Value, name personaldata.Category, n int64) (map[string]struct{}, error) {
-	err := rv.Reveal(ctx, ptr.Interface())
+	return revealed(rv.Reveal(ctx, ptr.Interface()), name, n)
+}
+
+// revealed returns the pii paths of the erased fields that err, the
+// error of revealing record n of category name, reports, or the error
+// to fail the pass with.
+func revealed(err error, name personaldata.Category, n int64) (map[string]struct{}, error) {
 	if err == nil {
 		return nil, nil
 	}

@@ -14,9 +14,10 @@ import (
 // A pass over records that need revealing decrypts on a second core while
 // the calling goroutine writes: one goroutine reads the source, copies the
 // records into pages it owns and hands each page over; both goroutines
-// then reveal the records of the page, each taking the next record not
-// yet taken, and the caller writes them in order. Pages go back to the
-// reader once written, so memory stays flat.
+// then reveal the records of the page, each taking the next chunk not yet
+// taken, and the caller writes them in order. Pages go back to the reader
+// once written, so memory stays flat; a *pii.Protector reveals a chunk's
+// strings into memory of the chunk's own, reused with its page.
 
 const (
 	pageRecords = 256 // records per page
@@ -32,7 +33,7 @@ const (
 func (j *job) pipelined(r *registration, limit int64) bool {
 	p := r.plan
 	return limit == 0 && !r.builtin && j.e.opts.Revealer != nil &&
-		p != nil && p.st != nil && p.st.hasPII && flatType(p.st.typ) &&
+		p != nil && p.st != nil && p.st.hasPII && p.st.flat &&
 		runtime.GOMAXPROCS(0) > 1
 }
 

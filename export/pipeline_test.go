@@ -126,35 +126,45 @@ func runPipe(t *testing.T, rv export.Revealer, src export.Source, procs int) pip
 // writes the bytes and progress reports a single goroutine writes, with
 // erased fields, records reused by the source, pages not full and, at
 // 3,000 records, pages (and the memory their strings are revealed into)
-// reused several times.
+// reused several times. The reference is a Revealer that is not a
+// *pii.Protector on one goroutine: records revealed one by one into
+// memory of their own.
 func TestPipelineSameOutput(t *testing.T) {
 	p := newProtector(t)
 	recs := pipeRecords(t, p, 3000)
-	for _, rv := range []export.Revealer{p, onlyReveal{p: p}} {
-		for _, n := range []int{0, 1, 31, 32, 256, 257, 1000, 3000} {
-			src := export.SourceFunc(reusing{recs: recs[:n]}.Records)
-			seq := runPipe(t, rv, src, 1)
-			par := runPipe(t, rv, src, 2)
-			if seq.err != "" || par.err != "" {
-				t.Fatalf("%T, %d records: errors %q and %q", rv, n, seq.err, par.err)
-			}
-			if !bytes.Equal(seq.csv, par.csv) || !bytes.Equal(seq.ndjson, par.ndjson) ||
-				!bytes.Equal(seq.json, par.json) || !bytes.Equal(seq.pkg, par.pkg) {
-				t.Fatalf("%T, %d records: output differs from the single-goroutine output", rv, n)
-			}
-			if len(seq.progress) != len(par.progress) {
-				t.Fatalf("%T, %d records: %d progress reports, want %d", rv, n, len(par.progress), len(seq.progress))
-			}
-			for i := range seq.progress {
-				if seq.progress[i] != par.progress[i] {
-					t.Fatalf("%T, %d records: progress %d is %+v, want %+v", rv, n, i, par.progress[i], seq.progress[i])
+	for _, n := range []int{0, 1, 31, 32, 256, 257, 1000, 3000} {
+		src := export.SourceFunc(reusing{recs: recs[:n]}.Records)
+		ref := runPipe(t, onlyReveal{p: p}, src, 1)
+		if ref.err != "" {
+			t.Fatalf("%d records: %s", n, ref.err)
+		}
+		for _, rv := range []export.Revealer{p, onlyReveal{p: p}} {
+			for _, procs := range []int{1, 2} {
+				got := runPipe(t, rv, src, procs)
+				if got.err != "" {
+					t.Fatalf("%T, GOMAXPROCS %d, %d records: %s", rv, procs, n, got.err)
+				}
+				if !bytes.Equal(ref.csv, got.csv) || !bytes.Equal(ref.ndjson, got.ndjson) ||
+					!bytes.Equal(ref.json, got.json) || !bytes.Equal(ref.pkg, got.pkg) {
+					t.Fatalf("%T, GOMAXPROCS %d, %d records: output differs from the reference", rv, procs, n)
+				}
+				if len(ref.progress) != len(got.progress) {
+					t.Fatalf("%T, GOMAXPROCS %d, %d records: %d progress reports, want %d", rv, procs, n, len(got.progress), len(ref.progress))
+				}
+				for i := range ref.progress {
+					if ref.progress[i] != got.progress[i] {
+						t.Fatalf("%T, GOMAXPROCS %d, %d records: progress %d is %+v, want %+v", rv, procs, n, i, got.progress[i], ref.progress[i])
+					}
 				}
 			}
 		}
 	}
-	seq := runPipe(t, p, export.SourceFunc(reusing{recs: recs}.Records), 1)
-	if !bytes.Contains(seq.csv, []byte(export.ErasedCell)) {
+	ref := runPipe(t, p, export.SourceFunc(reusing{recs: recs}.Records), 1)
+	if !bytes.Contains(ref.csv, []byte(export.ErasedCell)) {
 		t.Fatal("no erased cell written")
+	}
+	if !bytes.Contains(ref.ndjson, []byte(`"email":"jan.de.vries2999@example.nl"`)) {
+		t.Fatal("the last record's e-mail address is not in the NDJSON")
 	}
 }
 

@@ -64,6 +64,9 @@ type structPlan struct {
 	// hasDynamic: an interface field is reachable; what it holds is known
 	// only per value, so records are revealed when a Revealer is configured.
 	hasDynamic bool
+	// flat: records hold nothing behind a pointer, slice, map or
+	// interface (see flatType), so a copy of one is its own.
+	flat bool
 }
 
 // plan is how the records of one Go type are written.
@@ -126,6 +129,7 @@ func buildPlan(t reflect.Type) (*plan, error) {
 				sp.hasPII = true
 			}
 		}
+		sp.flat = flatType(st)
 		p.st = sp
 		return p, nil
 	case !p.ptr && t.Kind() == reflect.Map && t.Key().Kind() == reflect.String:

@@ -18,7 +18,8 @@ import (
 //     the same export must yield the same records in the same order: read
 //     them from one snapshot or transaction. The exporter compares the
 //     views and fails with [ErrSourceChanged] if they differ.
-//   - The exporter reveals encrypted fields in place. Yield values that no
+//   - The exporter may reveal encrypted fields in place (it copies flat
+//     records first; see the package documentation). Yield values that no
 //     one else uses meanwhile; a value may be reused for the next record,
 //     since the exporter is done with a record when it asks for the next.
 //   - A yielded error, or a panic, fails the export with [ErrSource].
