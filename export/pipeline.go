@@ -67,8 +67,10 @@ func flatType(t reflect.Type) bool {
 type page struct {
 	recs   reflect.Value // []T of pageRecords records, the first n in use
 	n      int
-	first  int64        // the number of the first record
+	first  int64 // the number of the first record
+	_      [64]byte
 	taken  atomic.Int32 // chunks whose reveal has been taken by a goroutine
+	_      [64 - 4]byte // alone on its cache line: both goroutines add to it
 	chunks [pageRecords / chunkRecords]chunk
 	erased [pageRecords]map[string]struct{}
 	errs   [pageRecords]error
