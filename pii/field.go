@@ -54,7 +54,11 @@ func (w *walker) field(parent, fv reflect.Value, ps *string, f *fieldPlan, subje
 		return
 	}
 	if w.collect {
-		w.refs[ref] = struct{}{}
+		// Neighbouring fields and records mostly share their key.
+		if len(w.refs) == 0 || ref != w.lastRef {
+			w.refs[ref] = struct{}{}
+			w.lastRef = ref
+		}
 		return
 	}
 	e, err := w.entry(ref)

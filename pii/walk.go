@@ -22,6 +22,7 @@ type walker struct {
 
 	collect bool
 	refs    map[KeyRef]struct{}
+	lastRef KeyRef // the last ref added to refs
 	keys    map[KeyRef]*keyEntry
 	keyErrs map[KeyRef]error
 
