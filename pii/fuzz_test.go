@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/personaldata/personaldata"
+	"github.com/personaldata/personaldata/internal/revealhook"
 	"github.com/personaldata/personaldata/pii"
 )
 
@@ -138,16 +139,19 @@ func FuzzRevealString(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		nick := s
-		r := &fuzzRecord{
-			ID:       string(fuzzSubject),
-			Email:    s,
-			Prefixed: "pd1:" + s,
-			Name:     name.Name, // a valid ciphertext beside the fuzzed ones
-			Data:     []byte(s),
-			Phones:   []string{s, "pd1:" + s},
-			Nickname: &nick,
+		mk := func() *fuzzRecord {
+			nick := s
+			return &fuzzRecord{
+				ID:       string(fuzzSubject),
+				Email:    s,
+				Prefixed: "pd1:" + s,
+				Name:     name.Name, // a valid ciphertext beside the fuzzed ones
+				Data:     []byte(s),
+				Phones:   []string{s, "pd1:" + s},
+				Nickname: &nick,
+			}
 		}
+		r := mk()
 		type field struct {
 			path   string
 			before string
@@ -185,6 +189,17 @@ func FuzzRevealString(f *testing.F) {
 			case after != fuzzPlain:
 				t.Fatalf("%s revealed to something never sealed", fd.path)
 			}
+		}
+		// Revealing into memory the caller reuses (as export does) gives
+		// the same record and the same error.
+		r2, arena := mk(), make([]byte, 0, 8)
+		err2 := revealhook.Into(p, ctx, r2, &arena)
+		if (err == nil) != (err2 == nil) || err != nil && err.Error() != err2.Error() {
+			t.Fatalf("Reveal: %v; revealing into an arena: %v", err, err2)
+		}
+		if r2.Email != r.Email || r2.Prefixed != r.Prefixed || r2.Name != r.Name || string(r2.Data) != string(r.Data) ||
+			r2.Phones[0] != r.Phones[0] || r2.Phones[1] != r.Phones[1] || *r2.Nickname != *r.Nickname {
+			t.Fatalf("revealing into an arena gave %+v, Reveal %+v", r2, r)
 		}
 	})
 }
