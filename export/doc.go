@@ -113,22 +113,23 @@
 // value types are plain values.
 //
 // The export uses one extra goroutine per running export while decrypting:
-// with more than one core (GOMAXPROCS > 1), a pass over a typed source
-// ([SourceFunc]) of flat struct records with pii fields reads the source
-// on that goroutine, copies the records into pages of 256, and reveals
-// them in chunks of 32 while the calling goroutine writes the pages in
-// order and helps reveal them; at most four pages exist per pass, so
-// memory stays flat. A flat record holds only numbers, booleans, strings,
-// times, arrays and structs of these, nothing behind a pointer, slice, map
-// or interface, so its copy is its own and may be revealed after the
-// source has reused the value it yielded. The Source's iterator and the
-// Revealer are then called on the extra goroutine, and the Revealer from
-// both goroutines at once. The goroutine ends before the pass returns,
-// whether it succeeds, fails, panics or is cancelled.
+// a pass over a typed source ([SourceFunc]) of flat struct records with
+// pii fields reads the source on that goroutine, copies the records into
+// pages of 256, and reveals them in chunks of 32 while the calling
+// goroutine writes the pages in order and helps reveal them; at most four
+// pages exist per pass, so memory stays flat. With more than one core
+// (GOMAXPROCS > 1) both decrypt at once; on one core the goroutines take
+// turns, and the pass still gains from revealing a chunk at a time. A flat
+// record holds only numbers, booleans, strings, times, arrays and structs
+// of these, nothing behind a pointer, slice, map or interface, so its
+// copy is its own and may be revealed after the source has reused the
+// value it yielded. The Source's iterator and the Revealer are then called
+// on the extra goroutine, and the Revealer from both goroutines at once.
+// The goroutine ends before the pass returns, whether it succeeds, fails,
+// panics or is cancelled.
 //
-// Records of other types, untyped sources, index.html's rows, and exports
-// on one core are revealed on the calling goroutine, one record at a time,
-// in place.
+// Records of other types, untyped sources and index.html's rows are
+// revealed on the calling goroutine, one record at a time, in place.
 //
 // With a [*pii.Protector], a pass that writes a data file copies flat
 // records (leaving the source's values as they were) and reveals their

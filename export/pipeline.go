@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"runtime"
 	"sync/atomic"
 
 	"github.com/personaldata/personaldata"
 )
 
-// A pass over records that need revealing decrypts on a second core while
-// the calling goroutine writes: one goroutine reads the source, copies the
+// A pass over records that need revealing decrypts on a second core, if
+// there is one, while the calling goroutine writes: one goroutine reads the source, copies the
 // records into pages it owns and hands each page over; both goroutines
 // then reveal the records of the page, each taking the next chunk not yet
 // taken, and the caller writes them in order. Pages go back to the reader
@@ -24,17 +23,17 @@ const (
 	pagesQueued = 2   // pages read ahead of the writer
 )
 
-// pipelined says whether a pass over r reveals records on a second
-// goroutine: only for a typed source of flat struct records with pii
-// fields, read in full, with a Revealer and more than one core. Flat
-// records (see flatType) hold nothing that the source may reuse behind a
-// pointer, so a copy of one is the record's own, and revealing it writes
-// nothing the source holds.
+// pipelined says whether a pass over r reads and reveals records on a
+// second goroutine: only for a typed source of flat struct records with
+// pii fields, read in full, with a Revealer. Flat records (see flatType)
+// hold nothing that the source may reuse behind a pointer, so a copy of
+// one is the record's own, and revealing it writes nothing the source
+// holds. On one core the pipeline still pays: records are revealed a chunk
+// at a time, and the goroutines take turns once per page.
 func (j *job) pipelined(r *registration, limit int64) bool {
 	p := r.plan
 	return limit == 0 && !r.builtin && j.e.opts.Revealer != nil &&
-		p != nil && p.st != nil && p.st.hasPII && p.st.flat &&
-		runtime.GOMAXPROCS(0) > 1
+		p != nil && p.st != nil && p.st.hasPII && p.st.flat
 }
 
 // flatType says whether values of t hold no pointer, slice, map,
