@@ -224,29 +224,39 @@ func testUpdateConcurrent(t *testing.T, s erasure.RequestStore) {
 	ctx := context.Background()
 	r := request(1, "s-1")
 	noErr(t, s.Create(ctx, r), "Create")
+	oneWins(t, "Update", "concurrent updates from version 1", func(i int) error {
+		c := request(1, "s-1")
+		c.Version = 2
+		c.Steps[0].Attempts = i + 10
+		return s.Update(ctx, c)
+	})
+}
+
+// oneWins makes 16 concurrent calls of op and fails the test unless
+// exactly one succeeds and the others fail with ErrConflict. what names
+// op in errors; race names the calls in the failure message.
+func oneWins(t *testing.T, what, race string, op func(i int) error) {
+	t.Helper()
 	const n = 16
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	wins := 0
 	for i := range n {
 		wg.Go(func() {
-			c := request(1, "s-1")
-			c.Version = 2
-			c.Steps[0].Attempts = i + 10
-			err := s.Update(ctx, c)
+			err := op(i)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
 				wins++
 			case !errors.Is(err, erasure.ErrConflict):
-				t.Errorf("concurrent Update: %v", err)
+				t.Errorf("concurrent %s: %v", what, err)
 			}
 		})
 	}
 	wg.Wait()
 	if wins != 1 {
-		t.Fatalf("%d concurrent updates from version 1 succeeded, want 1", wins)
+		t.Fatalf("%d %s succeeded, want 1", wins, race)
 	}
 }
 

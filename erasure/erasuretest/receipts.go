@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -77,29 +76,11 @@ func testAppendDuplicate(t *testing.T, s erasure.ReceiptStore) {
 
 func testAppendConcurrent(t *testing.T, s erasure.ReceiptStore) {
 	ctx := context.Background()
-	const n = 16
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	for i := range n {
-		wg.Go(func() {
-			r := receipt(1, i)
-			r.ID = id(9000 + i)
-			err := s.Append(ctx, r)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				wins++
-			case !errors.Is(err, erasure.ErrConflict):
-				t.Errorf("concurrent Append: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if wins != 1 {
-		t.Fatalf("%d concurrent appends of seq 1 succeeded, want 1", wins)
-	}
+	oneWins(t, "Append", "concurrent appends of seq 1", func(i int) error {
+		r := receipt(1, i)
+		r.ID = id(9000 + i)
+		return s.Append(ctx, r)
+	})
 }
 
 func testByRequest(t *testing.T, s erasure.ReceiptStore) {
